@@ -1,0 +1,60 @@
+/**
+ * The admin console for delegated administrators: an Express app on its own origin that signs people in
+ * through the IdP (portal-adapters), lets in only delegated administrators, and serves the dashboard,
+ * accounts and change request pages.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler } from 'express';
+import helmet from 'helmet';
+import { createPortalAuth } from '../portal-adapters/index.js';
+import { accountRoutes } from './account-routes.js';
+import { requireCsrfToken } from './csrf.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { requireAdministrator, requireOrganization } from './gate.js';
+import type { AdminConsoleOptions } from './options.js';
+import { organizationRoutes } from './organization-routes.js';
+import { requestRoutes } from './request-routes.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function baseApp(issuer: string): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(here, 'views'));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'", new URL(issuer).origin], 'frame-ancestors': ["'none'"] } } }));
+  app.use('/static', express.static(path.join(here, 'public'), { maxAge: '1h' }));
+  app.use((_req, res, next) => void (res.set('Cache-Control', 'no-store'), next()));
+  return app;
+}
+
+/**
+ * Builds the console (discovers the issuer first). Routes: `/auth/*` (sign-in, callback, logout),
+ * `GET|POST /organization`, `GET /`, `GET /accounts`, `GET|POST /accounts/new`, `GET /requests/:id`,
+ * `POST /requests/:id/(submit|claim|confirm|reject|reclaim|discard|clone)`. Signed-out GETs go to sign-in;
+ * accounts without a delegated administrator membership get a 403 page; POSTs need the session's CSRF token.
+ * @throws what `createPortalAuth` throws (invalid options, discovery failure).
+ */
+export async function createAdminConsole(options: AdminConsoleOptions): Promise<express.Express> {
+  const { identity } = options;
+  const timeZone = options.timeZone ?? 'UTC';
+  const auth = await createPortalAuth({ ...options, cookieName: 'admin_session' });
+  const app = baseApp(options.issuer);
+  app.locals.productName = 'connect-iam admin console';
+  app.use(auth.router);
+  app.use(auth.requireAuth());
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
+  app.use(requireCsrfToken());
+  app.use(requireAdministrator(identity));
+  app.use(organizationRoutes(options.baseUrl.startsWith('https:')));
+  app.use(requireOrganization(identity, timeZone));
+  app.use(dashboardRoutes(identity), accountRoutes(identity), requestRoutes(identity));
+  app.use((_req, res) => void res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' }));
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    (options.logger ?? { warn: (d: object, m: string) => console.warn(m, d) }).warn({ err }, 'admin console request failed');
+    res.status((err as { status?: number }).status === 413 ? 413 : 500).render('error', { title: 'Something went wrong', message: 'Please try again in a moment.' });
+  };
+  app.use(onError);
+  return app;
+}

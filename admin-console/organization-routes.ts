@@ -1,0 +1,30 @@
+/**
+ * `GET /organization` and `POST /organization`: a DA of several organizations picks the one to administer.
+ * The choice must be one of their organizations; it is kept in a cookie the gate re-checks on every request.
+ */
+import express from 'express';
+import { z } from 'zod';
+import type { Organization } from '../identity/index.js';
+import type { PortalSession } from '../portal-adapters/index.js';
+import { ORGANIZATION_COOKIE } from './gate.js';
+import { notFound } from './render.js';
+
+const choiceSchema = z.object({ organizationId: z.string().max(64) });
+
+/** Routes of the organization picker. `secure`: mark the cookie Secure (https console). */
+export function organizationRoutes(secure: boolean): express.Router {
+  const router = express.Router();
+  router.get('/organization', (_req, res) => {
+    const organizations = res.locals.organizations as Organization[];
+    res.render('organization', { title: 'Choose an organization', session: res.locals.session as PortalSession, organizations });
+  });
+  router.post('/organization', (req, res) => {
+    const organizations = res.locals.organizations as Organization[];
+    const parsed = choiceSchema.safeParse(req.body);
+    const chosen = parsed.success ? organizations.find((o) => o.id === parsed.data.organizationId) : undefined;
+    if (!chosen) return notFound(res);
+    res.cookie(ORGANIZATION_COOKIE, chosen.id, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+    res.redirect(303, '/');
+  });
+  return router;
+}

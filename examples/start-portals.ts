@@ -1,0 +1,68 @@
+/**
+ * Starts the two demo portals, each on its own origin, for `npm start` (server/demo.ts) once the IdP
+ * listens: the eService portal (port 3001 by default) and ECP (3002), linked to each other.
+ */
+import type { Server } from 'node:http';
+import type express from 'express';
+import { createEcp } from './ecp/app.js';
+import { createEServicePortal } from './eservice-portal/app.js';
+
+/** One portal's registration at the IdP and where it listens. */
+export interface DemoPortalClient {
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  /** Public origin; default `http://localhost:<port>` (register `<origin>/auth/callback` and `<origin>/`). */
+  baseUrl?: string;
+}
+
+/** Options of {@link startDemoPortals}. */
+export interface StartDemoPortalsOptions {
+  /** The IdP's issuer URL (already listening: the portals discover it at start). */
+  issuer: string;
+  eservice: DemoPortalClient;
+  ecp: DemoPortalClient;
+  /** Address to bind, e.g. `127.0.0.1`. */
+  host: string;
+  /** ≥ 32 characters; each portal derives its own cookie keys from it and its client id. */
+  cookieSecret: string;
+  /** pino or anything with `warn(obj, msg)`. */
+  logger?: { warn(details: object, message: string): void };
+}
+
+/**
+ * Builds both portals, then listens on both ports.
+ * @returns `close()`, which stops both servers.
+ * @throws when discovery fails or a port is taken (nothing is left listening).
+ */
+export async function startDemoPortals(options: StartDemoPortalsOptions): Promise<{ close(): Promise<void> }> {
+  const { issuer, cookieSecret, logger } = options;
+  const allowInsecureRequests = issuer.startsWith('http:');
+  const eserviceUrl = options.eservice.baseUrl ?? `http://localhost:${options.eservice.port}`;
+  const ecpUrl = options.ecp.baseUrl ?? `http://localhost:${options.ecp.port}`;
+  const common = { issuer, cookieSecret, logger, allowInsecureRequests };
+  const eservice = await createEServicePortal({ ...common, ...options.eservice, baseUrl: eserviceUrl, ecpUrl });
+  const ecp = await createEcp({ ...common, ...options.ecp, baseUrl: ecpUrl, eservicePortalUrl: eserviceUrl });
+  const servers: Server[] = [];
+  try {
+    servers.push(await listen(eservice, options.eservice.port, options.host));
+    servers.push(await listen(ecp, options.ecp.port, options.host));
+  } catch (err) {
+    await Promise.all(servers.map(close));
+    throw err;
+  }
+  return { close: async () => void (await Promise.all(servers.map(close))) };
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

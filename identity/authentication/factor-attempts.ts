@@ -1,0 +1,50 @@
+/**
+ * Lockout accounting shared by the second factors (emailed code, authenticator app): every attempt is reserved
+ * before the code is checked, every failure may lock, a success resets the count (design/security.md §2).
+ * Each outcome is recorded as an event with the factor's name and the client.
+ */
+import type { Clock } from '../../lib/index.js';
+import type { EventBus } from '../events.js';
+import type { LockoutPolicy, LockoutStore } from '../stores.js';
+import type { AttemptContext } from './sign-in.js';
+
+/** The accounting of one factor. */
+export interface FactorAttempts {
+  /**
+   * Reserves one attempt. @returns null when reserved; otherwise records the refusal and returns the outcome to
+   * give (`locked` when the account is locked, `invalid` when the window's budget is spent).
+   */
+  reserve(accountId: string, context: AttemptContext): Promise<{ outcome: 'locked' | 'invalid' } | null>;
+  /** Records a failed attempt (`reason` for the audit log only). @returns true when this failure locked the account. */
+  fail(accountId: string, reason: string, context: AttemptContext): Promise<boolean>;
+  /** Resets the count after a correct code; with `amr`, records `account.signed_in` too. */
+  succeed(accountId: string, context: AttemptContext, amr?: string[]): Promise<void>;
+}
+
+/**
+ * Creates the accounting for `factor` (`otp` for emailed codes, `totp` for the app; the audit log's name).
+ */
+export function createFactorAttempts(deps: { lockouts: LockoutStore; events: EventBus; clock: Clock; lockout: LockoutPolicy }, factor: string): FactorAttempts {
+  const { lockouts, events, clock, lockout } = deps;
+  const failed = (accountId: string, reason: string, context: AttemptContext) =>
+    events.publish({ type: 'account.sign_in_failed', accountId, ip: context.ip, data: { reason, factor, clientId: context.clientId ?? null } }, clock.now());
+
+  return {
+    async reserve(accountId, context) {
+      const reservation = await lockouts.reserveAttempt(accountId, lockout, clock.now());
+      if (reservation.reserved && !reservation.locked) return null;
+      await failed(accountId, reservation.locked ? 'account_locked' : 'attempt_budget_exhausted', context);
+      return { outcome: reservation.locked ? 'locked' : 'invalid' };
+    },
+    async fail(accountId, reason, context) {
+      const lockedNow = await lockouts.lockIfExhausted(accountId, lockout.maxFailures, clock.now());
+      await failed(accountId, reason, context);
+      if (lockedNow) await events.publish({ type: 'account.locked', accountId, ip: context.ip, data: { factor } }, clock.now());
+      return lockedNow;
+    },
+    async succeed(accountId, context, amr) {
+      await lockouts.reset(accountId, clock.now());
+      if (amr) await events.publish({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, clientId: context.clientId ?? null } }, clock.now());
+    },
+  };
+}

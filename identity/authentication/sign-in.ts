@@ -1,0 +1,105 @@
+/**
+ * The password step of sign-in, with lockout (design/security.md §2–3).
+ *
+ * Order matters: the attempt is reserved in PostgreSQL before argon2 runs, so concurrent guesses on any
+ * number of instances get at most `maxFailures` password checks per window. Unknown account, wrong password,
+ * suspended, closed and refused attempts all spend one argon2 verification and give the same outcome;
+ * only the correct password on a locked account learns that it is locked.
+ *
+ * Once locked, the window's budget is usually spent, so the right password could not be checked until the
+ * window ends. A locked account therefore gets one extra check per `windowSeconds / maxFailures` (6 minutes
+ * by default), reserved atomically: the person who knows the password is told at once that the account is
+ * locked, while a burst of guesses against a locked account gets at most one check.
+ */
+import type { Clock } from '../../lib/index.js';
+import { PASSWORD_MAX_LENGTH } from '../../policies/index.js';
+import { verifyAgainstDummy, verifyPassword } from '../credentials/password.js';
+import { passwordLength } from '../credentials/password-policy.js';
+import type { EventBus } from '../events.js';
+import type { Account, MembershipWithOrganization } from '../model.js';
+import type { AccountStore, LockoutPolicy, LockoutStore } from '../stores.js';
+
+/** Result of {@link PasswordSignIn.verifyPassword}. `invalid` never says why (see the audit event for that). */
+export type PasswordOutcome =
+  | { outcome: 'ok'; account: Account; memberships: MembershipWithOrganization[] }
+  | { outcome: 'invalid' }
+  | { outcome: 'locked'; account: Account };
+
+/** Who is signing in, for audit. */
+export interface AttemptContext {
+  ip?: string | null;
+  clientId?: string | null;
+}
+
+export interface PasswordSignInDeps {
+  accounts: AccountStore;
+  lockouts: LockoutStore;
+  events: EventBus;
+  clock: Clock;
+  lockout: LockoutPolicy;
+}
+
+/** The password step. */
+export interface PasswordSignIn {
+  /**
+   * Checks `login` (user ID or email) and `password`.
+   * Records `account.sign_in_failed` (with the real reason, for the audit log only) or nothing on success;
+   * records `account.locked` when this failure exhausted the budget.
+   */
+  verifyPassword(login: string, password: string, context?: AttemptContext): Promise<PasswordOutcome>;
+}
+
+/** Creates the password step. */
+export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
+  const { accounts, lockouts, events, clock, lockout } = deps;
+  /** A locked account whose budget is spent gets one password check per this interval (window / maxFailures). */
+  const lockedCheckIntervalSeconds = Math.ceil(lockout.windowSeconds / lockout.maxFailures);
+
+  async function fail(reason: string, account: Account | null, context: AttemptContext): Promise<PasswordOutcome> {
+    await events.publish(
+      { type: 'account.sign_in_failed', accountId: account?.id ?? null, ip: context.ip, data: { reason, factor: 'pwd', clientId: context.clientId ?? null } },
+      clock.now(),
+    );
+    return { outcome: 'invalid' };
+  }
+
+  async function lockedOutcome(account: Account, context: AttemptContext): Promise<PasswordOutcome> {
+    await events.publish(
+      { type: 'account.sign_in_failed', accountId: account.id, ip: context.ip, data: { reason: 'account_locked', factor: 'pwd', clientId: context.clientId ?? null } },
+      clock.now(),
+    );
+    return { outcome: 'locked', account };
+  }
+
+  return {
+    async verifyPassword(login, password, context = {}) {
+      const account = login.length <= 320 ? await accounts.findByLogin(login.trim()) : null;
+      if (!account || !account.passwordHash || passwordLength(password) > PASSWORD_MAX_LENGTH) {
+        await verifyAgainstDummy(password);
+        return fail(!account ? 'unknown_account' : account.passwordHash ? 'password_too_long' : 'no_password', account, context);
+      }
+      const reservation = await lockouts.reserveAttempt(account.id, lockout, clock.now());
+      if (!reservation.reserved) {
+        const lockedCheck = reservation.locked && (await lockouts.reserveLockedCheck(account.id, lockedCheckIntervalSeconds, clock.now()));
+        if (!lockedCheck) {
+          await verifyAgainstDummy(password);
+          return fail('attempt_budget_exhausted', account, context);
+        }
+        if (!(await verifyPassword(account.passwordHash, password))) return fail('wrong_password', account, context);
+        return lockedOutcome(account, context);
+      }
+      const correct = await verifyPassword(account.passwordHash, password);
+      if (!correct) {
+        const lockedNow = await lockouts.lockIfExhausted(account.id, lockout.maxFailures, clock.now());
+        const result = await fail('wrong_password', account, context);
+        if (lockedNow) await events.publish({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, clock.now());
+        return result;
+      }
+      await lockouts.releaseAttempt(account.id);
+      if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
+      if (reservation.locked) return lockedOutcome(account, context);
+      const memberships = await accounts.listMemberships(account.id);
+      return { outcome: 'ok', account, memberships };
+    },
+  };
+}

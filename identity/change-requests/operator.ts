@@ -1,0 +1,48 @@
+/**
+ * The operator's end of a request that needs them (appointing or removing a DA, design/domain.md): complete
+ * it — the change is applied in the transaction of the transition — or reject it with a comment. The
+ * caller (the console) has already established that `operator` holds the operator role.
+ */
+import { DomainError } from '../../lib/index.js';
+import { applyChange } from './apply.js';
+import { parseField, rejectionComment, stepMessage, type ChangeRequestContext } from './context.js';
+import type { ChangeRequestView } from './model.js';
+import { notifyMaker } from './notify.js';
+import { publishTransition } from './publish.js';
+import { refusal } from './refusals.js';
+import { step, transitionOrExplain } from './transition.js';
+
+async function sentToOperator(ctx: ChangeRequestContext, requestId: string): Promise<ChangeRequestView> {
+  const request = await ctx.changeRequests.findById(requestId);
+  if (!request) throw new DomainError('not_found', 'No such change request.');
+  return request;
+}
+
+/**
+ * Applies a request in `sent_to_operator` and completes it.
+ * @param operator - the operator's actor string for the audit log, e.g. `operator:<account id>`.
+ * @throws DomainError `not_found`, `conflict` (not waiting for the operator, or the account's state changed).
+ */
+export async function completeByOperator(ctx: ChangeRequestContext, operator: string, requestId: string, input: { message?: string } = {}): Promise<ChangeRequestView> {
+  const request = await sentToOperator(ctx, requestId);
+  const message = parseField(stepMessage, 'message', input.message);
+  const now = ctx.clock.now();
+  const change = { status: 'completed' as const, completedAt: now, step: step('completed', 'completed', operator, now, message) };
+  const done = await ctx.changeRequests.transitionAndApply(request.id, { from: ['sent_to_operator'] }, change, (applier, r) => applyChange(applier, r, ctx.quota, operator, now));
+  if (!done) throw refusal((await ctx.changeRequests.findById(request.id))!, operator, 'complete', ctx.timeZone);
+  await publishTransition(ctx, 'change_request.completed', done.request, { operator });
+  for (const event of done.applied) await ctx.events.publish(event, ctx.clock.now());
+  await notifyMaker(ctx, done.request);
+  return (await ctx.changeRequests.findById(requestId))!;
+}
+
+/** Rejects a request in `sent_to_operator`. @throws DomainError `validation_failed` (fieldErrors.comment), `not_found`, `conflict`. */
+export async function rejectByOperator(ctx: ChangeRequestContext, operator: string, requestId: string, comment: string): Promise<ChangeRequestView> {
+  const text = parseField(rejectionComment, 'comment', comment);
+  const request = await sentToOperator(ctx, requestId);
+  const now = ctx.clock.now();
+  const updated = await transitionOrExplain(ctx, request, operator, 'reject', { from: ['sent_to_operator'] }, { status: 'rejected', decidedAt: now, step: step('rejected', 'rejected', operator, now, text) });
+  await publishTransition(ctx, 'change_request.rejected', updated, { operator }, { comment: text });
+  await notifyMaker(ctx, updated, text);
+  return (await ctx.changeRequests.findById(requestId))!;
+}

@@ -1,0 +1,97 @@
+/**
+ * The event catalogue (`noun.past_participle`) and a small in-process bus. The audit log and the logger
+ * subscribe; publishing awaits every subscriber, so an event is recorded before the request answers.
+ */
+import type { AuditEvent } from './model.js';
+import { newId } from '../lib/index.js';
+
+/** Every event type, with what it means. `docs/events.md` lists the same. */
+export const EVENT_TYPES = {
+  'organization.created': 'An organization was created.',
+  'account.created': 'An account was created with its first membership.',
+  'account.signed_in': 'Both factors succeeded; data.amr lists the methods (RFC 8176).',
+  'account.sign_in_failed': 'A sign-in step failed; data.reason is unknown_account, wrong_password, attempt_budget_exhausted, account_suspended, account_closed, account_locked, no_password, wrong_otp, expired_otp or replayed_otp (a code of an already used time step); data.factor is pwd, otp (emailed code) or totp (authenticator app).',
+  'account.locked': 'Too many consecutive failures locked the account.',
+  'account.unlocked': 'The lock was cleared.',
+  'account.signed_out': 'The IdP session ended (RP-initiated logout).',
+  'email_otp.sent': 'A one-time code was emailed for a sign-in.',
+  'authenticator.registration_started': 'A new authenticator app secret was issued (pending until a correct code confirms it); data.via is sign_in or account_page.',
+  'authenticator.registered': 'An authenticator app registration was confirmed by a correct code; data.replaced says whether it replaced an earlier app (whose codes stopped working), data.campaignId the campaign it answered.',
+  'authenticator.removed': 'The account holder removed their authenticator app (after a fresh code); they sign in with emailed codes.',
+  'authenticator.reset': 'An administrator removed the account\'s authenticator app (account reset-factor); the person was emailed.',
+  'authenticator.reregistration_skipped': 'At sign-in the person chose "Skip this step" for a re-registration campaign (data.campaignId) or the registration offer.',
+  'account.preferred_factor_changed': 'The account holder chose their default second factor (data.factor: app or email).',
+  'account.password_changed': 'The account holder changed their password on the account page (current password checked).',
+  'campaign.created': 'The operator created a re-registration campaign (data: registeredBefore, effectiveFrom, skipUntil).',
+  'campaign.closed': 'The operator closed a re-registration campaign; it asks nobody any more.',
+  'password_reset.requested': 'Someone asked for a password reset ("Forgot password?"). data.outcome (audit only, never shown) is accepted, unknown_account, phone_mismatch, account_suspended, account_closed or rate_limited.',
+  'password_reset.email_sent': 'A reset link was emailed; older links of the account stopped working. data.expiresAt is when this one expires.',
+  'password_reset.email_failed': 'A recovery email could not be sent (data.email: reset_link or password_changed; data.errorId is in the error log).',
+  'password_reset.link_rejected': 'A new password was submitted through a link that another request had just used (data.reason).',
+  'password_reset.completed': 'The password was changed through a reset link: lockout cleared, data.grants grants and data.sessions sessions ended, the person emailed.',
+  'account.functions_changed': 'A confirmed change request replaced the functions of the account\'s membership (data.before, data.after, data.reference).',
+  'account.suspended': 'A confirmed change request suspended the account; data.grants grants and data.sessions sessions were ended.',
+  'account.reactivated': 'A confirmed change request made a suspended account active again.',
+  'account.closed': 'A confirmed change request closed the account; data.grants grants and data.sessions sessions were ended.',
+  'account.delegated_administrator_appointed': 'The operator completed a request appointing the account delegated administrator of the organization.',
+  'account.delegated_administrator_removed': 'The operator completed a request removing the account\'s delegated administrator role in the organization.',
+  'change_request.created': 'A DA (the maker) saved a new change request as a draft; data.type, data.clonedFromId when it is a clone.',
+  'change_request.updated': 'The maker edited a draft; data.version is the new version.',
+  'change_request.submitted': 'The maker submitted the request (Ready for checker); data.reference, data.notified = other DAs emailed.',
+  'change_request.reclaimed': 'The maker took back a request nobody had claimed; it is a draft again.',
+  'change_request.discarded': 'The maker discarded a draft.',
+  'change_request.claimed': 'A DA other than the maker claimed the request to check it.',
+  'change_request.confirmed': 'The checker confirmed the version they reviewed (data.version); data.status is completed (change applied) or sent_to_operator.',
+  'change_request.rejected': 'The checker (or the operator) rejected the request; data.comment says why.',
+  'change_request.completed': 'The operator completed a request sent to them; the change was applied.',
+  'change_request.confirmation_refused': 'A confirmation was refused; data.reason is self_approval, version_changed, quota_exceeded or conflict.',
+  'client.created': 'An OIDC client (downstream application) was registered.',
+  'signing_key.rotated': 'A new signing key was generated; older keys keep verifying until their tokens expire.',
+} as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type EventType = keyof typeof EVENT_TYPES;
+
+/** What a publisher supplies; id and time are added by {@link EventBus.publish}. */
+export interface EventInput {
+  type: EventType;
+  accountId?: string | null;
+  organizationId?: string | null;
+  actor?: string | null;
+  ip?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** A subscriber; rejections propagate to the publisher. */
+export type EventSubscriber = (event: AuditEvent) => Promise<void> | void;
+
+/** Publishes domain events to its subscribers. */
+export interface EventBus {
+  /** Stamps the event with an id and `now`, then awaits every subscriber. Returns the stamped event. */
+  publish(input: EventInput, now: Date): Promise<AuditEvent>;
+  subscribe(subscriber: EventSubscriber): void;
+}
+
+/** Creates an {@link EventBus} with no subscribers. */
+export function createEventBus(): EventBus {
+  const subscribers: EventSubscriber[] = [];
+  return {
+    async publish(input, now) {
+      const event: AuditEvent = {
+        id: newId(),
+        type: input.type,
+        occurredAt: now,
+        accountId: input.accountId ?? null,
+        organizationId: input.organizationId ?? null,
+        actor: input.actor ?? null,
+        ip: input.ip ?? null,
+        data: input.data ?? {},
+      };
+      for (const subscriber of subscribers) await subscriber(event);
+      return event;
+    },
+    subscribe(subscriber) {
+      subscribers.push(subscriber);
+    },
+  };
+}

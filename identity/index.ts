@@ -1,0 +1,102 @@
+/**
+ * The domain core shared by idp/ and admin-console/: accounts, credentials, lockout, organizations,
+ * memberships, change requests (maker-checker), audit events. Declares the store interfaces storage/ implements.
+ */
+import type { Clock, Mailer } from '../lib/index.js';
+import { DEFAULT_AUTHENTICATOR_POLICY, type AuthenticatorPolicy } from '../policies/index.js';
+import { createAuthenticatorAppFactor, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
+import { createAuthenticatorService, type AuthenticatorService } from './authenticators/authenticator-service.js';
+import { createCampaignService, type CampaignService } from './authenticators/campaign-service.js';
+import { createChangePassword, type ChangePassword } from './accounts/change-password.js';
+import { createAccountService, type AccountService } from './accounts/account-service.js';
+import { createEmailOtpFactor, type EmailOtpFactor } from './authentication/email-otp.js';
+import { createPasswordSignIn, type PasswordSignIn } from './authentication/sign-in.js';
+import { recordEventsInAudit } from './audit.js';
+import type { EventBus } from './events.js';
+import { createOrganizationService, type OrganizationService } from './organizations/organization-service.js';
+import type { IdentityStores, LockoutPolicy } from './stores.js';
+import type { Logger } from '../lib/index.js';
+import { createChangeRequestService, type ChangeRequestService } from './change-requests/index.js';
+import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings } from './recovery/password-recovery.js';
+
+export * from './model.js';
+export * from './stores.js';
+export * from './events.js';
+export { hashPassword, verifyPassword, ARGON2_OPTIONS } from './credentials/password.js';
+export { createAccountInput, type AccountService, type AccountView } from './accounts/account-service.js';
+export { createOrganizationInput, type OrganizationService } from './organizations/organization-service.js';
+export { maskEmail, type EmailOtpFactor, type OtpOutcome } from './authentication/email-otp.js';
+export type { PasswordSignIn, PasswordOutcome, AttemptContext } from './authentication/sign-in.js';
+export { APP_SIGN_IN_AMR, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
+export { normalizeTotpCode } from './authentication/totp.js';
+export type { ChangePassword } from './accounts/change-password.js';
+export type { AuthenticatorService, AuthenticatorSetup, RegistrationOutcome, FreshCodeOutcome } from './authenticators/authenticator-service.js';
+export { createCampaignInput, type CampaignService, type CampaignView, type RegistrationPrompt } from './authenticators/campaign-service.js';
+export { checkNewPassword, isCommonPassword, passwordLength, type PasswordContext } from './credentials/password-policy.js';
+export * from './recovery/stores.js';
+export * from './change-requests/index.js';
+export { phoneDigits, phonesMatch } from './recovery/phone.js';
+export { describeDuration } from './recovery/emails.js';
+export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext } from './recovery/password-recovery.js';
+
+/** What {@link createIdentity} needs. Durations are seconds. */
+export interface IdentityDeps {
+  stores: IdentityStores;
+  events: EventBus;
+  mailer: Mailer;
+  clock: Clock;
+  lockout: LockoutPolicy;
+  otp: { ttlSeconds: number; resendIntervalSeconds: number };
+  displayName: string;
+  /** Password reset settings; default {@link DEFAULT_RECOVERY_SETTINGS}. */
+  recovery?: RecoverySettings;
+  /** Where failures of background work (recovery emails) are logged with their error id. */
+  logger?: Logger;
+  /** The authenticator app rules (default {@link DEFAULT_AUTHENTICATOR_POLICY}). */
+  authenticatorPolicy?: AuthenticatorPolicy;
+  /** IANA time zone for times in change-request messages and mails (default `UTC`). */
+  timeZone?: string;
+}
+
+/** The identity services, wired. */
+export interface Identity {
+  accounts: AccountService;
+  organizations: OrganizationService;
+  passwordSignIn: PasswordSignIn;
+  emailOtp: EmailOtpFactor;
+  recovery: PasswordRecovery;
+  authenticatorApp: AuthenticatorAppFactor;
+  authenticators: AuthenticatorService;
+  campaigns: CampaignService;
+  authenticatorPolicy: AuthenticatorPolicy;
+  /** The account holder changes their own password (account page). */
+  changePassword: ChangePassword;
+  /** Maker-checker change requests of delegated administrators. */
+  changeRequests: ChangeRequestService;
+  stores: IdentityStores;
+  events: EventBus;
+}
+
+/** Wires the identity services and subscribes the audit log to the event bus. */
+export function createIdentity(deps: IdentityDeps): Identity {
+  const { stores, events, clock } = deps;
+  recordEventsInAudit(events, stores.audit);
+  const authenticatorPolicy = deps.authenticatorPolicy ?? DEFAULT_AUTHENTICATOR_POLICY;
+  const passwordSignIn = createPasswordSignIn({ accounts: stores.accounts, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
+  const authenticatorApp = createAuthenticatorAppFactor({ authenticators: stores.authenticators, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
+  return {
+    accounts: createAccountService({ accounts: stores.accounts, organizations: stores.organizations, lockouts: stores.lockouts, events, clock }),
+    organizations: createOrganizationService({ organizations: stores.organizations, events, clock }),
+    passwordSignIn,
+    emailOtp: createEmailOtpFactor({ ...stores, events, mailer: deps.mailer, clock, lockout: deps.lockout, otp: deps.otp, displayName: deps.displayName }),
+    authenticatorApp,
+    authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer: deps.mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),
+    campaigns: createCampaignService({ campaigns: stores.campaigns, authenticators: stores.authenticators, events, clock, policy: authenticatorPolicy }),
+    authenticatorPolicy,
+    changePassword: createChangePassword({ accounts: stores.accounts, passwordSignIn, events, mailer: deps.mailer, clock, displayName: deps.displayName }),
+    recovery: createPasswordRecovery({ ...stores, events, mailer: deps.mailer, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, logger: deps.logger }),
+    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone }),
+    stores,
+    events,
+  };
+}

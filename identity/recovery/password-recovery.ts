@@ -1,0 +1,146 @@
+/**
+ * Password recovery ("Forgot password?"): the person gives their user ID or email and their registered mobile
+ * phone; when both match an active account, a single-use link valid `ttlSeconds` is emailed. Setting a new
+ * password through the link clears the lockout, ends every session, grant and refresh token of the account,
+ * and sends a "your password was changed" email. The next sign-in still needs the second factor.
+ *
+ * No enumeration (design/security.md §3, ASVS V6.4): every request does the same work in the request
+ * (account lookup, constant-time phone comparison, two rate-limit counters, one audit event) and answers
+ * the same; issuing the link and sending the email happen in the background, only for a match.
+ */
+import { addSeconds, newId, randomToken, sha256Hex, type Clock, type Logger, type Mailer } from '../../lib/index.js';
+import { checkNewPassword } from '../credentials/password-policy.js';
+import { hashPassword } from '../credentials/password.js';
+import type { EventBus } from '../events.js';
+import type { Account } from '../model.js';
+import type { AccountStore, LockoutStore } from '../stores.js';
+import { createBackgroundTasks } from './background.js';
+import { passwordChangedEmail, resetEmail } from './emails.js';
+import { phonesMatch } from './phone.js';
+import type { AccountSessionRevoker, PasswordResetStore, RateLimit, RateLimitStore } from './stores.js';
+
+/** Deployment settings of recovery (lib/config.ts: PASSWORD_RESET_*). Durations in seconds. */
+export interface RecoverySettings {
+  /** Validity of a reset link (default 7200: 2 hours). */
+  ttlSeconds: number;
+  /** Reset emails per account (requests whose details matched). */
+  perAccount: RateLimit;
+  /** Requests per client IP address, whatever their outcome. */
+  perIp: RateLimit;
+}
+
+/** The defaults of {@link RecoverySettings}, equal to lib/config.ts's. */
+export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = { ttlSeconds: 7200, perAccount: { max: 5, windowSeconds: 3600 }, perIp: { max: 30, windowSeconds: 3600 } };
+
+/** Who asks, for the audit log. */
+export interface RecoveryContext {
+  ip?: string | null;
+}
+
+/** Result of {@link PasswordRecovery.completeReset}. */
+export type ResetOutcome = { outcome: 'changed'; userId: string } | { outcome: 'invalid_link' } | { outcome: 'rejected'; fieldErrors: Record<string, string[]> };
+
+/** The recovery use cases. */
+export interface PasswordRecovery {
+  /**
+   * Handles a "Forgot password?" request. Resolves the same way (after the same work) whether or not the
+   * account exists, the phone matches, the account is active or a rate limit was reached. Records
+   * `password_reset.requested` with the real outcome (audit only).
+   * @param resetUrl - builds the link from a token, from the configured public URL (never the Host header).
+   */
+  requestReset(request: { login: string; phone: string }, resetUrl: (token: string) => string, context?: RecoveryContext): Promise<void>;
+  /** For showing the form: the user ID when `token` is a usable link (unused, newest, unexpired), else null. Never consumes it. */
+  findResetLink(token: string): Promise<{ userId: string } | null>;
+  /** Sets a new password through the link: policy first, then one atomic consumption of the token. */
+  completeReset(token: string, newPassword: string, context?: RecoveryContext): Promise<ResetOutcome>;
+  /** Resolves when the emails started so far were sent (or failed and were recorded). */
+  idle(): Promise<void>;
+}
+
+/** What {@link createPasswordRecovery} needs. */
+export interface PasswordRecoveryDeps {
+  accounts: AccountStore;
+  lockouts: LockoutStore;
+  passwordResets: PasswordResetStore;
+  rateLimits: RateLimitStore;
+  accountSessions: AccountSessionRevoker;
+  events: EventBus;
+  mailer: Mailer;
+  clock: Clock;
+  displayName: string;
+  settings: RecoverySettings;
+  logger?: Logger;
+}
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
+/** Compared against when the account is unknown, so that case costs the same. */
+const NO_PHONE = '0000000000';
+
+/** Creates the recovery service. */
+export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordRecovery {
+  const { accounts, passwordResets, rateLimits, events, clock, settings } = deps;
+  const background = createBackgroundTasks(deps.logger);
+
+  function sendInBackground(name: string, account: Account, send: () => Promise<void>): void {
+    background.run(name, send, (errorId, error) =>
+      events.publish({ type: 'password_reset.email_failed', accountId: account.id, data: { email: name, errorId, error: error instanceof Error ? error.message : String(error) } }, clock.now()),
+    );
+  }
+
+  async function usableToken(token: string) {
+    const found = TOKEN_SHAPE.test(token) ? await passwordResets.findByHash(sha256Hex(token)) : null;
+    return found && found.purpose === 'reset' && !found.consumedAt && found.expiresAt > clock.now() ? found : null;
+  }
+
+  return {
+    async requestReset(request, resetUrl, context = {}) {
+      const now = clock.now();
+      const login = request.login.trim();
+      const account = login.length > 0 && login.length <= 320 ? await accounts.findByLogin(login) : null;
+      const matched = phonesMatch(account?.phone ?? NO_PHONE, request.phone) && account !== null;
+      const subjectKey = matched ? `password_reset:account:${account.id}` : `password_reset:login:${sha256Hex(login.toLowerCase())}`;
+      const [ipAllowed, subjectAllowed] = await Promise.all([
+        rateLimits.hit(`password_reset:ip:${context.ip ?? 'unknown'}`, settings.perIp, now),
+        rateLimits.hit(subjectKey, settings.perAccount, now),
+      ]);
+      const outcome = !account ? 'unknown_account' : !matched ? 'phone_mismatch' : account.status !== 'active' ? `account_${account.status}` : !(ipAllowed && subjectAllowed) ? 'rate_limited' : 'accepted';
+      await events.publish({ type: 'password_reset.requested', accountId: account?.id ?? null, ip: context.ip ?? null, data: { outcome } }, now);
+      if (outcome !== 'accepted' || !account) return;
+      sendInBackground('reset_link', account, async () => {
+        const token = randomToken(32);
+        await passwordResets.issue({ id: newId(), accountId: account.id, purpose: 'reset', tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null });
+        await deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds }));
+        await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
+      });
+    },
+
+    async findResetLink(token) {
+      const found = await usableToken(token);
+      const account = found ? await accounts.findById(found.accountId) : null;
+      return account && account.status === 'active' ? { userId: account.userId } : null;
+    },
+
+    async completeReset(token, newPassword, context = {}) {
+      const found = await usableToken(token);
+      const account = found ? await accounts.findById(found.accountId) : null;
+      if (!found || !account || account.status !== 'active') return { outcome: 'invalid_link' };
+      const organizationNames = (await accounts.listMemberships(account.id)).map((m) => m.organization.name);
+      const fieldErrors = checkNewPassword(newPassword, { userId: account.userId, email: account.email, organizationNames });
+      if (fieldErrors) return { outcome: 'rejected', fieldErrors };
+      const passwordHash = await hashPassword(newPassword);
+      if ((await passwordResets.consumeAndSetPassword(found.tokenHash, passwordHash, clock.now())) !== account.id) {
+        await events.publish({ type: 'password_reset.link_rejected', accountId: account.id, ip: context.ip ?? null, data: { reason: 'consumed_concurrently' } }, clock.now());
+        return { outcome: 'invalid_link' };
+      }
+      const now = clock.now();
+      const wasLocked = await deps.lockouts.unlock(account.id, now);
+      if (wasLocked) await events.publish({ type: 'account.unlocked', accountId: account.id, actor: 'password_reset', ip: context.ip ?? null }, now);
+      const ended = await deps.accountSessions.revokeAll(account.id, now);
+      await events.publish({ type: 'password_reset.completed', accountId: account.id, ip: context.ip ?? null, data: { ...ended, wasLocked } }, now);
+      sendInBackground('password_changed', account, () => deps.mailer.send(passwordChangedEmail({ displayName: deps.displayName, account, changedAt: now })));
+      return { outcome: 'changed', userId: account.userId };
+    },
+
+    idle: () => background.idle(),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What password recovery needs from storage: single-use reset tokens, shared rate-limit counters, and a
+ * way to end everything an account holds at the IdP. storage/ implements them on PostgreSQL.
+ */
+
+/** A password-reset link, stored by the SHA-256 hash of its token (the token itself is never stored). */
+export interface PasswordResetToken {
+  id: string;
+  accountId: string;
+  /** `reset`: "Forgot password?"; `set_password`: a first password set by link (reserved for onboarding). */
+  purpose: 'reset' | 'set_password';
+  /** SHA-256 hex of the token. */
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Set when used, or when a newer link of the same account and purpose superseded it. */
+  consumedAt: Date | null;
+}
+
+/** Reset links. Every method that changes state is atomic. */
+export interface PasswordResetStore {
+  /**
+   * Stores `token` and, in the same transaction, marks every unconsumed earlier token of the same account and
+   * purpose consumed: only the newest link works.
+   */
+  issue(token: PasswordResetToken): Promise<void>;
+  /** The token with this hash, whatever its state; null when none. */
+  findByHash(tokenHash: string): Promise<PasswordResetToken | null>;
+  /**
+   * Uses the token and sets the account's password, in one transaction: a conditional
+   * `UPDATE … WHERE consumed_at IS NULL AND expires_at > now` decides the one winner among concurrent callers;
+   * only the winner's `passwordHash` is written.
+   * @returns the account id for the caller that consumed it, null for everyone else (used, superseded, expired, unknown).
+   */
+  consumeAndSetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null>;
+}
+
+/** A fixed-window limit: at most `max` hits per `windowSeconds`. */
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Counters shared by every instance (design/architecture.md "Scaling out"). */
+export interface RateLimitStore {
+  /**
+   * Counts one hit on `key` in one atomic statement (`INSERT … ON CONFLICT DO UPDATE … RETURNING`): starts a new
+   * window when the current one is `limit.windowSeconds` old, otherwise increments.
+   * @returns true while the count in the window is at most `limit.max`.
+   */
+  hit(key: string, limit: RateLimit, now: Date): Promise<boolean>;
+}
+
+/** Ends an account's sign-in state at the IdP (design/security.md §9). */
+export interface AccountSessionRevoker {
+  /**
+   * Revokes every grant of the account (with its codes, access and refresh tokens) and deletes its IdP
+   * sessions, so no earlier sign-in or token keeps working.
+   * @returns how many grants and sessions were ended.
+   */
+  revokeAll(accountId: string, now: Date): Promise<{ grants: number; sessions: number }>;
+}

@@ -1,0 +1,175 @@
+/**
+ * The storage interfaces the domain needs. storage/ implements them on PostgreSQL; every method that
+ * must be race-safe says so and is implemented as one atomic statement or one transaction.
+ */
+import type { SecondFactor } from '../policies/index.js';
+import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
+import type { ChangeRequestStore } from './change-requests/stores.js';
+import type { Account, AccountStatus, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
+
+/** Organizations and their participant IDs. */
+export interface OrganizationStore {
+  /** @throws DomainError `conflict` when the name or a participant ID is already used. */
+  create(organization: Organization): Promise<void>;
+  findById(id: string): Promise<Organization | null>;
+  /** Finds by id, by name (case-insensitive) or by one of its participant IDs. */
+  findByReference(reference: string): Promise<Organization | null>;
+  list(): Promise<Organization[]>;
+}
+
+/** Accounts and memberships. */
+export interface AccountStore {
+  /**
+   * Creates an account with its first membership in one transaction that locks the organization row,
+   * counts its memberships and refuses when `quota` is reached (design/security.md §8).
+   * @throws DomainError `not_found` (organization), `conflict` (user ID or email taken; fieldErrors say which),
+   *   `quota_exceeded` (message says the limit and how many exist).
+   */
+  createWithMembership(account: Account, membership: Membership, quota: number): Promise<void>;
+  findById(id: string): Promise<Account | null>;
+  /** Finds by user ID or email, case-insensitive. */
+  findByLogin(login: string): Promise<Account | null>;
+  listMemberships(accountId: string): Promise<MembershipWithOrganization[]>;
+  countInOrganization(organizationId: string): Promise<number>;
+  /**
+   * The organization's accounts with their membership there, ordered by user ID. `text` (optional) matches
+   * user ID, name or email, case-insensitive substring. At most `limit` (default 200).
+   */
+  listInOrganization(organizationId: string, query?: { text?: string; limit?: number }): Promise<OrganizationAccount[]>;
+  updatePasswordHash(accountId: string, passwordHash: string, now: Date): Promise<void>;
+  setStatus(accountId: string, status: AccountStatus, now: Date): Promise<void>;
+}
+
+/** An account as one organization sees it: the account and its membership there. */
+export interface OrganizationAccount {
+  account: Account;
+  membership: Membership;
+}
+
+/** The lockout budget of the policy in force. */
+export interface LockoutPolicy {
+  maxFailures: number;
+  windowSeconds: number;
+}
+
+/** Race-safe failed-attempt accounting (design/security.md §2). */
+export interface LockoutStore {
+  /**
+   * Atomically reserves one attempt before any credential is checked: starts a new window when the current
+   * one is older than `windowSeconds`, otherwise increments `attempts` only while it is below `maxFailures`.
+   * One conditional UPDATE (or INSERT … ON CONFLICT), so concurrent callers on any instance never exceed
+   * the budget. `locked` reports the state as of the reservation.
+   */
+  reserveAttempt(accountId: string, policy: LockoutPolicy, now: Date): Promise<{ reserved: boolean; locked: boolean }>;
+  /**
+   * On a locked account whose budget is spent, atomically grants one password check when the previous granted
+   * check is at least `intervalSeconds` old (conditional UPDATE). This lets the right password learn that the
+   * account is locked while a burst of guesses still gets at most one extra check. False when not locked or not due.
+   */
+  reserveLockedCheck(accountId: string, intervalSeconds: number, now: Date): Promise<boolean>;
+  /** Gives back one reservation (the credential was right, so it was no failure). Never below 0. */
+  releaseAttempt(accountId: string): Promise<void>;
+  /** Sets `lockedAt` when `attempts >= maxFailures` and not yet locked. True only for the call that locked it. */
+  lockIfExhausted(accountId: string, maxFailures: number, now: Date): Promise<boolean>;
+  /** After a completed sign-in: `attempts = 0`, new window. Does not unlock. */
+  reset(accountId: string, now: Date): Promise<void>;
+  /** Clears the lock and the count. True when the account was locked. */
+  unlock(accountId: string, now: Date): Promise<boolean>;
+  find(accountId: string): Promise<LockoutState | null>;
+}
+
+/** Emailed one-time codes. */
+export interface EmailOtpStore {
+  /** Stores a new challenge and marks every unconsumed earlier challenge of the same binding consumed. */
+  issue(challenge: EmailOtpChallenge): Promise<void>;
+  /** The newest challenge of this account and binding, consumed or not; null when none. */
+  findLatest(accountId: string, bindingId: string): Promise<EmailOtpChallenge | null>;
+  /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
+  consume(id: string, now: Date): Promise<boolean>;
+}
+
+/** Filters for listing audit events; all optional, newest first. */
+export interface AuditQuery {
+  accountId?: string;
+  organizationId?: string;
+  type?: string;
+  limit?: number;
+}
+
+/** The append-only audit log. */
+export interface AuditStore {
+  append(event: AuditEvent): Promise<void>;
+  list(query: AuditQuery): Promise<AuditEvent[]>;
+}
+
+/** Everything identity/ needs from storage, as server/ wires it. */
+export interface IdentityStores {
+  organizations: OrganizationStore;
+  accounts: AccountStore;
+  lockouts: LockoutStore;
+  emailOtps: EmailOtpStore;
+  audit: AuditStore;
+  passwordResets: PasswordResetStore;
+  rateLimits: RateLimitStore;
+  accountSessions: AccountSessionRevoker;
+  authenticators: AuthenticatorStore;
+  campaigns: CampaignStore;
+  changeRequests: ChangeRequestStore;
+}
+
+/**
+ * Authenticator app registrations (TOTP, RFC 6238) and the account's preferred second factor. Secrets cross
+ * this interface in clear; the implementation encrypts them at rest (design/security.md §5).
+ */
+export interface AuthenticatorStore {
+  findConfirmed(accountId: string): Promise<AuthenticatorRegistration | null>;
+  findPending(accountId: string): Promise<AuthenticatorRegistration | null>;
+  /** Stores a `pending` registration, replacing the account's earlier pending one (one transaction). */
+  savePending(registration: AuthenticatorRegistration): Promise<void>;
+  /**
+   * Atomically turns pending registration `pendingId` of `accountId` into the confirmed one: the previous
+   * confirmed registration is deleted in the same transaction (its codes stop working at commit), and
+   * `last_used_step` is set to `step`, the step of the confirming code, so that code cannot sign in.
+   * @returns the previous registration's `confirmedAt` (null when there was none), or `undefined` when the
+   *   pending registration no longer exists (another request confirmed or replaced it).
+   */
+  confirm(pendingId: string, accountId: string, step: number, now: Date): Promise<{ previousConfirmedAt: Date | null } | undefined>;
+  /**
+   * Replay guard (RFC 6238 §5.2, design/security.md §4): one conditional UPDATE
+   * `… SET last_used_step = step WHERE id = … AND status = 'confirmed' AND (last_used_step IS NULL OR last_used_step < step)`.
+   * True for exactly one of any number of concurrent callers with the same step, on any instance.
+   */
+  useStep(registrationId: string, step: number): Promise<boolean>;
+  /** Deletes the confirmed registration `registrationId` of the account. True when it existed. */
+  removeConfirmed(accountId: string, registrationId: string): Promise<boolean>;
+  /** Deletes every registration of the account, pending or confirmed. True when a confirmed one existed. */
+  removeAll(accountId: string): Promise<boolean>;
+  /** The account's preferred second factor (`app` by default; only meaningful while an app is confirmed). */
+  findPreferredFactor(accountId: string): Promise<SecondFactor>;
+  setPreferredFactor(accountId: string, factor: SecondFactor, now: Date): Promise<void>;
+}
+
+/** Re-registration campaigns and what each affected account did about them. */
+export interface CampaignStore {
+  create(campaign: ReregistrationCampaign): Promise<void>;
+  findById(id: string): Promise<ReregistrationCampaign | null>;
+  /** Every campaign, newest first. */
+  list(): Promise<ReregistrationCampaign[]>;
+  /** Sets `closedAt` when still open (conditional UPDATE). True when this call closed it. */
+  close(id: string, now: Date): Promise<boolean>;
+  /**
+   * The open campaign that asks `accountId` to re-register at `now`: effective (`effectiveFrom <= now`), the
+   * account's confirmed app was confirmed before `registeredBefore`, and the account has not re-registered for
+   * it. The oldest such campaign; null when none.
+   */
+  findPromptFor(accountId: string, now: Date): Promise<ReregistrationCampaign | null>;
+  /** Records that the account skipped the campaign (the latest skip time is kept; a re-registration is never overwritten). */
+  recordSkip(campaignId: string, accountId: string, now: Date): Promise<void>;
+  /**
+   * Records `re_registered` for every open, effective campaign that affected the account's previous app
+   * (`previousConfirmedAt < registeredBefore`).
+   */
+  recordReRegistration(accountId: string, previousConfirmedAt: Date, now: Date): Promise<void>;
+  /** Affected accounts: those whose confirmed app predates the cutoff, plus those that re-registered for it. */
+  progress(campaignId: string): Promise<CampaignProgress>;
+}

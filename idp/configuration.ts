@@ -1,0 +1,89 @@
+/**
+ * The oidc-provider configuration, in production mode (design/security.md §7): no devInteractions, keys
+ * and cookie keys injected, `code` only, PKCE (S256) for every client, our own pages, TTLs from config.
+ */
+import type { JWK } from 'jose';
+import type { Config } from '../lib/index.js';
+import { SCOPE_CLAIMS, type createAccountClaims } from './account-claims.js';
+import { stepUrls } from './interaction-urls.js';
+import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
+import type { createProviderPages } from './provider-pages.js';
+
+/** The resource indicator (RFC 8707) of the portal API: its access tokens are JWTs (RFC 9068). */
+export const PORTAL_API = 'urn:connect-iam:portal-api';
+
+/** Scopes a portal API access token may carry; `organization` adds the acting organization and functions. */
+export const PORTAL_API_SCOPES = 'organization';
+
+/** Everything the configuration is assembled from. */
+export interface ConfigurationParts {
+  config: Config;
+  adapter: OidcAdapterFactory;
+  jwks: { keys: JWK[] };
+  basePath: string;
+  accountClaims: ReturnType<typeof createAccountClaims>;
+  pages: ReturnType<typeof createProviderPages>;
+  loadExistingGrant: (ctx: OidcContext) => Promise<unknown>;
+}
+
+/** Allows CORS only from the origins of the client's own redirect URIs (and never from `null`). */
+function clientBasedCORS(_ctx: OidcContext, origin: string, client: OidcClient): boolean {
+  return origin !== 'null' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin);
+}
+
+/** `first_party` must be a boolean; absent means false. */
+function validateExtraClientMetadata(_ctx: unknown, key: string, value: unknown, metadata: Record<string, unknown>): void {
+  if (key !== 'first_party') return;
+  if (value === undefined) metadata.first_party = false;
+  else if (typeof value !== 'boolean') throw new oidcErrors.InvalidClientMetadata('first_party must be a boolean');
+}
+
+/** Builds the object passed to `new Provider(issuer, configuration)`. */
+export function createConfiguration(parts: ConfigurationParts): Record<string, unknown> {
+  const { config, pages, accountClaims } = parts;
+  const { ttl } = config;
+  return {
+    adapter: parts.adapter,
+    jwks: parts.jwks,
+    cookies: {
+      keys: config.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientBasedCORS,
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
+    // Scope claims go in the ID token too, not only at userinfo.
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    conformIdTokenClaims: false,
+    extraClientMetadata: { properties: ['first_party'], validator: validateExtraClientMetadata },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        async getResourceServerInfo(_ctx: OidcContext, indicator: string) {
+          if (indicator !== PORTAL_API) throw new oidcErrors.InvalidTarget();
+          return { scope: PORTAL_API_SCOPES, audience: PORTAL_API, accessTokenTTL: ttl.accessTokenSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
+    },
+    findAccount: accountClaims.findAccount,
+    extraTokenClaims: accountClaims.extraTokenClaims,
+    loadExistingGrant: parts.loadExistingGrant,
+    interactions: { url: (_ctx: OidcContext, interaction: OidcInteraction) => stepUrls(parts.basePath, interaction.uid, interaction.params.client_id).show },
+    renderError: pages.renderError,
+    ttl: {
+      AccessToken: ttl.accessTokenSeconds,
+      AuthorizationCode: 60,
+      IdToken: ttl.idTokenSeconds,
+      RefreshToken: ttl.refreshTokenSeconds,
+      Interaction: ttl.interactionSeconds,
+      Session: ttl.sessionSeconds,
+      Grant: Math.max(ttl.sessionSeconds, ttl.refreshTokenSeconds),
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Builds the IdP: oidc-provider configured for production, and the Express app that serves our static CSS,
+ * home page and interaction pages in front of `provider.callback()`. The caller only listens.
+ */
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import type { JWK } from 'jose';
+import type { Identity } from '../identity/index.js';
+import type { Clock, Config, Logger } from '../lib/index.js';
+import { createAccountClaims } from './account-claims.js';
+import { createActingOrganizations } from './acting-organization.js';
+import { createConfiguration, PORTAL_API } from './configuration.js';
+import { createCsrf } from './csrf.js';
+import { errorPage } from './error-page.js';
+import { createLoadExistingGrant } from './grants.js';
+import { homePage } from './home.js';
+import { interactionPath } from './interaction-urls.js';
+import { interactionRouter } from './interactions/router.js';
+import { accountRouter } from './account/account-router.js';
+import { recoveryRouter } from './recovery/router.js';
+import { OidcProvider, type OidcAdapterFactory, type Provider } from './oidc.js';
+import { observeProvider } from './provider-events.js';
+import { answerUnavailableWith503 } from './unavailable.js';
+import { pinPublicOrigin } from './public-origin.js';
+import { createProviderPages } from './provider-pages.js';
+import { createRestart, type Application } from './restart.js';
+import { createViews } from './views.js';
+
+/** What {@link createIdp} needs. */
+export interface IdpDeps {
+  config: Config;
+  identity: Identity;
+  /** oidc-provider's adapter: a class or factory called with a model name (storage/'s `createOidcAdapter`). */
+  adapter: OidcAdapterFactory;
+  /** Private signing keys (JWK), newest first; the first of each algorithm signs. */
+  jwks: { keys: JWK[] };
+  logger: Logger;
+  clock: Clock;
+  /** Registered applications for the home page (those with an `initiate_login_uri`). */
+  listApplications?: () => Promise<Application[]>;
+}
+
+/** The built IdP. */
+export interface Idp {
+  app: express.Express;
+  provider: Provider;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * Creates the IdP. Public URLs come from `config.issuer` (its path, if any, prefixes every route).
+ * @throws when oidc-provider refuses the configuration or the keys.
+ */
+export async function createIdp(deps: IdpDeps): Promise<Idp> {
+  const { config, identity, logger } = deps;
+  const basePath = new URL(config.issuer).pathname.replace(/\/$/, '');
+  const render = createViews({ displayName: config.displayName, basePath });
+  const actingOrganizations = createActingOrganizations(deps.adapter, Math.max(config.ttl.sessionSeconds, config.ttl.refreshTokenSeconds));
+  const restartUrl = createRestart(`${basePath}/`);
+  const configuration = createConfiguration({
+    config,
+    adapter: deps.adapter,
+    jwks: deps.jwks,
+    basePath,
+    accountClaims: createAccountClaims(identity, actingOrganizations, PORTAL_API),
+    pages: createProviderPages({ render, logger, restartUrl }),
+    loadExistingGrant: createLoadExistingGrant(actingOrganizations),
+  });
+  const provider = new OidcProvider(config.issuer, configuration);
+  provider.proxy = config.trustProxyHops > 0;
+  provider.maxIpsCount = config.trustProxyHops;
+  pinPublicOrigin(provider, config.issuer);
+  observeProvider(provider, { identity, logger, clock: deps.clock });
+  answerUnavailableWith503(provider);
+
+  const secure = config.issuer.startsWith('https:');
+  const csrf = createCsrf(config.cookieKeys, secure, (uid) => interactionPath(basePath, uid));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxyHops);
+  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(secure) }, strictTransportSecurity: secure, xFrameOptions: { action: 'deny' } }));
+  const site = express.Router();
+  site.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
+  site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
+  site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath }));
+  site.use(recoveryRouter({ identity, render, config, basePath }));
+  site.use(accountRouter({ identity, provider, render, basePath, cookieKeys: config.cookieKeys, secure, listApplications: deps.listApplications }));
+  site.use(errorPage({ render, logger, provider, restartUrl }));
+  site.use(provider.callback());
+  app.use(basePath || '/', site);
+  return { app, provider };
+}
+
+/**
+ * Only our own origin, no inline script, no framing. `form-action` is left out on purpose: the sign-in form's
+ * redirect chain ends at the client's redirect URI, and the `form_post` response mode posts to the client —
+ * browsers apply `form-action` to both. oidc-provider adds the hash of its one inline `form_post` script.
+ */
+function contentSecurityPolicy(secure: boolean): Record<string, string[]> {
+  return {
+    'default-src': ["'self'"],
+    'script-src': ["'self'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'object-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'frame-ancestors': ["'none'"],
+    ...(secure ? { 'upgrade-insecure-requests': [] } : {}),
+  };
+}

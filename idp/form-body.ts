@@ -1,0 +1,14 @@
+/**
+ * The body parser of every IdP form: URL-encoded, at most {@link FORM_BODY_LIMIT} and 20 fields, so an
+ * oversized submission (a 1 MB "password") is refused with 413 before any handler or argon2 runs
+ * (design/security.md §11).
+ */
+import express from 'express';
+
+/** Largest form body accepted. */
+export const FORM_BODY_LIMIT = '10kb';
+
+/** A fresh body-parser middleware for IdP forms. */
+export function formBody(): express.RequestHandler {
+  return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 });
+}

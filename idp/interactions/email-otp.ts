@@ -1,0 +1,34 @@
+/**
+ * POST /interaction/:uid/email-otp — the emailed one-time code. Refused (403, back to the sign-in page)
+ * unless the persisted state says the password step passed in this interaction; the code is checked for
+ * that account and this interaction only.
+ */
+import { z } from 'zod';
+import { toFieldErrors } from '../../lib/index.js';
+import { interactionOf, renderStep, type InteractionDeps, type StepHandler } from './context.js';
+import { completeSecondFactor } from './finish.js';
+import { codePage, lockedPage, MESSAGES, signInPage } from './pages.js';
+import { readSignInState } from './state.js';
+
+const codeForm = z.object({
+  code: z.string().transform((c) => c.replace(/\s+/g, '')).pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from the email.')),
+});
+
+/** Verifies the code. */
+export function submitEmailOtp(deps: InteractionDeps): StepHandler {
+  return async (req, res) => {
+    const interaction = interactionOf(res);
+    const page = renderStep(deps, req, res);
+    const state = readSignInState(interaction);
+    // An account asked for its authenticator app gets no emailed code unless it chose "Email me a code instead".
+    if (state?.step !== 'password_verified' || state.factor === 'app') return signInPage(page, 403, { message: MESSAGES.passwordFirst });
+    const input = codeForm.safeParse(req.body ?? {});
+    if (!input.success) return codePage(page, 400, { sentTo: state.sentTo, fieldErrors: toFieldErrors(input.error.issues) });
+    const context = { ip: req.ip, clientId: String(interaction.params.client_id) };
+    const result = await deps.identity.emailOtp.verify(state.accountId, interaction.uid, input.data.code, context);
+    if (result.outcome === 'ok') return completeSecondFactor(deps, req, res, state, result.amr);
+    if (result.outcome === 'locked') return lockedPage(page);
+    const message = result.outcome === 'expired' ? MESSAGES.codeExpired : MESSAGES.codeInvalid;
+    return codePage(page, 401, { sentTo: state.sentTo, message });
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * A narrow typed facade over oidc-provider 9, which ships JavaScript without type declarations.
+ * Only what idp/ uses is declared here; everything else about the library stays untyped and unused.
+ * Names and shapes follow oidc-provider's own (`lib/models/*.js`, `lib/helpers/oidc_context.js`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+// @ts-ignore -- oidc-provider has no type declarations; the shapes below are the contract we rely on.
+import * as oidcProvider from 'oidc-provider';
+
+/** The storage contract of oidc-provider (one instance per model name, e.g. `Session`, `Grant`). */
+export interface OidcAdapter {
+  upsert(id: string, payload: object, expiresInSeconds: number): Promise<unknown>;
+  find(id: string): Promise<object | undefined | void>;
+  destroy(id: string): Promise<unknown>;
+}
+
+/** What oidc-provider's `adapter` option accepts: a class or a factory, called with the model name. */
+export type OidcAdapterFactory = (new (modelName: string) => OidcAdapter) | ((modelName: string) => OidcAdapter);
+
+/** A registered client (metadata keys camelCased, e.g. `initiateLoginUri`). */
+export interface OidcClient {
+  clientId: string;
+  clientName?: string;
+  initiateLoginUri?: string;
+  redirectUris: string[];
+  metadata(): Record<string, unknown>;
+}
+
+/** An authorization grant (OAuth's word): what the End-User allowed one client. */
+export interface OidcGrant {
+  jti?: string;
+  accountId: string;
+  clientId: string;
+  addOIDCScope(scope: string): void;
+  addOIDCClaims(claims: string[]): void;
+  addResourceScope(indicator: string, scope: string): void;
+  save(): Promise<string>;
+}
+
+/** A pending interaction (sign-in or consent), persisted through the adapter. */
+export interface OidcInteraction {
+  uid: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+  prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+  params: Record<string, unknown>;
+  session?: { accountId: string; uid?: string };
+  grantId?: string;
+  result?: Record<string, unknown>;
+  returnTo: string;
+  /** Saves changes, keeping the remaining lifetime. */
+  persist(): Promise<unknown>;
+}
+
+/** The IdP session as oidc-provider keeps it. */
+export interface OidcSession {
+  uid: string;
+  accountId?: string;
+  state?: { secret?: string };
+  grantIdFor(clientId: string): string | undefined;
+}
+
+/** A token or code: what `findAccount(ctx, sub, token)` receives at the token and userinfo endpoints. */
+export interface OidcToken {
+  accountId?: string;
+  sessionUid?: string;
+  grantId?: string;
+  /** Space-separated scopes the token carries. */
+  scope?: string;
+  resourceServer?: { identifier(): string };
+}
+
+/** The subset of oidc-provider's Koa context that our configuration functions read. */
+export interface OidcContext {
+  ip: string;
+  status: number;
+  type: string;
+  body: unknown;
+  path: string;
+  method: string;
+  redirect(url: string): void;
+  /** Sets a response header (Koa `ctx.set`). */
+  set(field: string, value: string): void;
+  accepts(...types: string[]): string | false;
+  oidc: {
+    route?: string;
+    provider: Provider;
+    client?: OidcClient;
+    session?: OidcSession;
+    result?: Record<string, unknown>;
+    params?: Record<string, unknown>;
+    requestParamOIDCScopes: Set<string>;
+    requestParamScopes: Set<string>;
+    requestParamClaims: Set<string>;
+    resourceServers: Record<string, { scopes: Set<string> }>;
+    urlFor(name: string, options?: Record<string, string>): string;
+  };
+}
+
+/** A provider instance (a Koa application). */
+export interface Provider {
+  readonly issuer: string;
+  proxy: boolean;
+  maxIpsCount: number;
+  Client: { find(clientId: string): Promise<OidcClient | undefined> };
+  Grant: { new (input: { accountId: string; clientId: string }): OidcGrant; find(id: string): Promise<OidcGrant | undefined> };
+  Interaction: { find(uid: string): Promise<OidcInteraction | undefined> };
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  on(event: string, listener: (...args: any[]) => void): Provider;
+  use(middleware: (ctx: OidcContext, next: () => Promise<void>) => Promise<void>): Provider;
+}
+
+type ErrorClass = new (description?: string, detail?: string) => Error & { error: string; statusCode: number; expose: boolean; error_description?: string };
+
+const library = oidcProvider as unknown as {
+  Provider: new (issuer: string, configuration: Record<string, unknown>) => Provider;
+  errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'OIDCProviderError', ErrorClass>;
+};
+
+/** The Provider class. */
+export const OidcProvider = library.Provider;
+/** oidc-provider's protocol errors (`errors.*`). */
+export const oidcErrors = library.errors;

@@ -1,0 +1,5 @@
+/** Data and pure decisions: the function catalogue, access decisions and product security rules. */
+export * from './functions.js';
+export * from './decision.js';
+export * from './security.js';
+export * from './authenticator.js';

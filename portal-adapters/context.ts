@@ -1,0 +1,46 @@
+/**
+ * What every handler of one `createPortalAuth` instance shares: resolved options, the discovered issuer
+ * (an openid-client `Configuration`), the cookie sealers and the session reader.
+ */
+import type { Request } from 'express';
+import type { Configuration } from 'openid-client';
+import type { ResolvedPortalAuthOptions } from './options.js';
+import type { Sealer } from './sealed-cookie.js';
+import type { PortalSession } from './session.js';
+import { readCookie } from './cookies.js';
+
+/** State of one sign-in between `/auth/login` and `/auth/callback` (OIDC Core §3.1.2.1, RFC 7636 §4.1). */
+export interface SignInTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  /** Same-origin path to return to after sign-in. */
+  returnTo: string;
+}
+
+/** Shared by the handlers of one adapter instance. */
+export interface PortalContext {
+  options: ResolvedPortalAuthOptions;
+  config: Configuration;
+  sessions: Sealer<PortalSession>;
+  transactions: Sealer<SignInTransaction>;
+  /** Name of the transaction cookie, `${cookieName}_tx`, scoped to path `/auth/`. */
+  transactionCookie: string;
+  getSession(req: Request): Promise<PortalSession | null>;
+}
+
+/** Reads the session cookie once per request (the decrypted value is cached on the request). */
+export function sessionReader(cookieName: string, sessions: Sealer<PortalSession>): (req: Request) => Promise<PortalSession | null> {
+  const cache = new WeakMap<Request, Promise<PortalSession | null>>();
+  return (req) => {
+    let pending = cache.get(req);
+    if (!pending) {
+      pending = sessions.open(readCookie(req, cookieName));
+      cache.set(req, pending);
+    }
+    return pending;
+  };
+}
+
+/** The transaction cookie's path: only the adapter's routes receive it. */
+export const TRANSACTION_COOKIE_PATH = '/auth/';

@@ -1,0 +1,94 @@
+/**
+ * `createPortalAuth`: OpenID Connect sign-in, session and access checks for an Express application,
+ * as one value built from the issuer's discovery document.
+ */
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import * as oidc from 'openid-client';
+import { callbackHandler } from './callback.js';
+import { sessionReader, type PortalContext, type SignInTransaction } from './context.js';
+import { requireAuthMiddleware, requireFunctionMiddleware } from './guards.js';
+import { loginHandler } from './login.js';
+import { logoutHandler } from './logout.js';
+import { resolveOptions, type PortalAuthOptions } from './options.js';
+import { createSealer } from './sealed-cookie.js';
+import { createSessionCodec, type PortalSession } from './session.js';
+import { verifyBearerMiddleware, type VerifyBearerOptions } from './verify-bearer.js';
+
+/** What `createPortalAuth` returns. */
+export interface PortalAuth {
+  /**
+   * Mount at the application's root. Routes: `GET /auth/login?returnTo=/path` (also the client's
+   * `initiate_login_uri`, OIDC Core §4), `GET /auth/callback` (the redirect URI), `POST /auth/logout`
+   * (form field `_csrf` = `session.csrfToken`).
+   */
+  router: Router;
+  /**
+   * Lets signed-in requests through with `res.locals.session` set. Signed out: GET/HEAD are redirected to
+   * `/auth/login?returnTo=<original URL>`, other methods get 401 `{ error: 'unauthenticated' }`.
+   */
+  requireAuth(): RequestHandler;
+  /**
+   * Lets a signed-in request through when its session holds at least one of `names` (policies'
+   * `evaluateFunctions`, deny by default: an unknown or empty list always denies). Signed out: as
+   * `requireAuth`. Denied: the `onDenied` option, or 403 with the policy's message as a page, or as
+   * `{ error: 'forbidden', message, reason }` for `Accept: application/json`.
+   */
+  requireFunction(...names: string[]): RequestHandler;
+  /** The session of this request, or null when signed out, expired or tampered with. Cached per request. */
+  getSession(req: Request): Promise<PortalSession | null>;
+  /**
+   * Requires `Authorization: Bearer <JWT access token>` (RFC 6750, RFC 9068) signed by the issuer's JWKS,
+   * with `typ` `at+jwt`, this issuer, `audience` and an unexpired `exp`; the claims go to
+   * `res.locals.accessToken`. Failure: 401 with `WWW-Authenticate: Bearer error="invalid_token"` (no
+   * `error` when the header is missing); 503 when the keys cannot be fetched.
+   * @throws TypeError at creation when `audience` is empty or the issuer publishes no `jwks_uri`.
+   */
+  verifyBearer(options: VerifyBearerOptions): RequestHandler;
+}
+
+/**
+ * Discovers the issuer (OIDC Discovery 1.0) and returns the sign-in router and guards of a relying party
+ * using the authorization code flow with PKCE S256 (OIDC Core §3.1, RFC 7636), `client_secret_basic`,
+ * an encrypted session cookie and RP-initiated logout (OIDC RP-Initiated Logout 1.0).
+ *
+ * @example
+ * ```ts
+ * const auth = await createPortalAuth({ issuer, clientId, clientSecret, baseUrl: 'http://localhost:3001', cookieSecret });
+ * app.use(auth.router);
+ * app.get('/', auth.requireAuth(), (req, res) => res.send(`Hello ${res.locals.session.name}`));
+ * app.get('/users', auth.requireFunction('EU_UserMaintenance'), listUsers);
+ * app.get('/api/me', auth.verifyBearer({ audience: 'urn:example:api' }), (req, res) => res.json(res.locals.accessToken));
+ * ```
+ * @throws TypeError for invalid options; openid-client's errors when discovery fails (network, HTTP status,
+ *   issuer mismatch, or an `http:` issuer without `allowInsecureRequests`).
+ */
+export async function createPortalAuth(input: PortalAuthOptions): Promise<PortalAuth> {
+  const options = resolveOptions(input);
+  const config = await oidc.discovery(
+    new URL(options.issuer),
+    options.clientId,
+    options.clientSecret,
+    oidc.ClientSecretBasic(options.clientSecret),
+    { execute: options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [] },
+  );
+  const sessions = createSessionCodec(options);
+  const ctx: PortalContext = {
+    options,
+    config,
+    sessions,
+    transactions: createSealer<SignInTransaction>(options.cookieSecret, `transaction:${options.clientId}`, (v) => typeof v.state === 'string'),
+    transactionCookie: `${options.cookieName}_tx`,
+    getSession: sessionReader(options.cookieName, sessions),
+  };
+  const router = express.Router();
+  router.get('/auth/login', loginHandler(ctx));
+  router.get('/auth/callback', callbackHandler(ctx));
+  router.post('/auth/logout', express.urlencoded({ extended: false, limit: '4kb' }), logoutHandler(ctx));
+  return {
+    router,
+    requireAuth: () => requireAuthMiddleware(ctx),
+    requireFunction: (...names) => requireFunctionMiddleware(ctx, names),
+    getSession: ctx.getSession,
+    verifyBearer: (bearerOptions) => verifyBearerMiddleware(ctx, bearerOptions),
+  };
+}

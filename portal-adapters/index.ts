@@ -1,0 +1,12 @@
+/**
+ * portal-adapters: Express middleware that lets any downstream application sign people in through
+ * connect-iam (or any OpenID Provider) and enforce the function catalogue of `policies/`.
+ * Depends only on policies/, openid-client, jose and express.
+ */
+export { createPortalAuth, type PortalAuth } from './create-portal-auth.js';
+export type { PortalAuthOptions, PortalLogger, OnDenied } from './options.js';
+export type { VerifyBearerOptions } from './verify-bearer.js';
+export { createSessionCodec, type PortalSession, type PortalOrganization } from './session.js';
+export type { Sealer } from './sealed-cookie.js';
+export { safeReturnTo } from './return-to.js';
+export type { Decision } from '../policies/index.js';

@@ -1,0 +1,137 @@
+/**
+ * The composition root: read config, open the database, build stores → services → apps, listen.
+ * `npm start` (server/main.ts) and the test harness both start connect-iam through {@link startConnectIam}.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import type { JWK } from 'jose';
+import { createEventBus, type Identity } from '../identity/index.js';
+import { createLogger, systemClock, type Clock, type Config, type Logger, type Mailer } from '../lib/index.js';
+import {
+  createClientStore,
+  createSigningKeyStore,
+  openDatabase,
+  serveEmbeddedDatabase,
+  sweepExpired,
+  type ClientStore,
+  type Database,
+  type SigningKeyStore,
+} from '../storage/index.js';
+import { devOutboxRouter } from './dev-outbox.js';
+import { configuredMailer, sealingKeysOf, wireIdentity, wireIdp } from './wiring.js';
+
+/** What {@link startConnectIam} accepts; everything but `config` is optional (tests inject their own). */
+export interface StartOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** An already-open database (tests). Otherwise opened from `config` and closed by `close()`. */
+  database?: Database;
+  mailer?: Mailer;
+}
+
+/** A running IdP. */
+export interface RunningConnectIam {
+  /** The effective configuration (with the real port and issuer when `config.port` was 0). */
+  config: Config;
+  issuer: string;
+  server: http.Server;
+  database: Database;
+  identity: Identity;
+  clients: ClientStore;
+  keys: SigningKeyStore;
+  logger: Logger;
+  /** Stops listening, stops timers, closes the database when this call opened it. */
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_SECONDS = 300;
+const KEY_RELOAD_INTERVAL_SECONDS = 60;
+
+/** Opens the configured database: PostgreSQL at `DATABASE_URL`, or the embedded one served on a local socket for the CLI. */
+async function openConfiguredDatabase(config: Config, logger: Logger): Promise<{ database: Database; stopSocket: () => Promise<void> }> {
+  if (config.databaseUrl) return { database: await openDatabase({ url: config.databaseUrl }), stopSocket: async () => {} };
+  const database = await openDatabase({ dataDir: config.dataDir });
+  const socket = await serveEmbeddedDatabase(database, config.dataDir);
+  logger.info({ dataDir: path.resolve(config.dataDir) }, 'embedded PostgreSQL opened; the CLI connects through its local socket');
+  return { database, stopSocket: () => socket.close() };
+}
+
+/**
+ * Starts the IdP: opens storage, ensures signing keys, builds identity services and oidc-provider, listens.
+ * @throws when the database cannot be opened (e.g. the embedded one is held by another process).
+ */
+export async function startConnectIam(options: StartOptions): Promise<RunningConnectIam> {
+  const logger = options.logger ?? createLogger(options.config.logLevel);
+  const clock = options.clock ?? systemClock;
+  // Listen first (tests pass port 0 and need the real port for the issuer), but answer 503 until the IdP is
+  // built, so a request that arrives during start-up gets an answer instead of hanging.
+  let handle: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('connect-iam is starting; retry in a moment.\n');
+  };
+  const server = http.createServer((req, res) => handle(req, res));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.config.port, options.config.host, resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  // Port 0 (tests, outside production only) takes a free port, and the issuer follows it.
+  const derived = options.config.port === 0 && options.config.env !== 'production';
+  const config = derived ? { ...options.config, port: actualPort, issuer: `http://${options.config.host}:${actualPort}` } : { ...options.config, port: actualPort };
+
+  const opened = options.database ? { database: options.database, stopSocket: async () => {} } : await openConfiguredDatabase(config, logger);
+  const { database } = opened;
+  const events = createEventBus();
+  events.subscribe((event) => logger.info({ event: event.type, accountId: event.accountId, data: event.data }, 'event'));
+  const mailer = options.mailer ?? configuredMailer(config, logger);
+  const identity = wireIdentity(config, database, { mailer, clock, logger, events });
+  const keys = createSigningKeyStore(database, sealingKeysOf(config));
+  await keys.ensureKeys(clock.now());
+  const clients = createClientStore(database, sealingKeysOf(config));
+  const buildIdp = async (jwks: JWK[]) => (await wireIdp(config, database, { identity, clients, jwks, clock, logger })).app;
+  let jwks = await keys.listJwks(clock.now());
+  let idpApp = await buildIdp(jwks);
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox')));
+  app.use((req, res, next) => idpApp(req, res, next));
+  handle = app;
+
+  // Keys rotated by the CLI (or another instance) take effect here within KEY_RELOAD_INTERVAL_SECONDS:
+  // oidc-provider's keystore is fixed at construction, so a changed key set builds a new provider. All
+  // protocol state lives in PostgreSQL, so requests in flight and later ones see the same sessions and grants.
+  const keyReload = setInterval(() => {
+    void (async () => {
+      const next = await keys.listJwks(clock.now());
+      if (next.map((k) => k.kid).join() === jwks.map((k) => k.kid).join()) return;
+      idpApp = await buildIdp(next);
+      jwks = next;
+      logger.info({ kid: next[0]?.kid }, 'signing keys changed; the IdP now signs with the newest key');
+    })().catch((error: unknown) => logger.warn({ err: error }, 'reloading signing keys failed'));
+  }, KEY_RELOAD_INTERVAL_SECONDS * 1000);
+  keyReload.unref();
+
+  const sweep = setInterval(() => {
+    sweepExpired(database, clock.now()).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired rows failed'));
+  }, SWEEP_INTERVAL_SECONDS * 1000);
+  sweep.unref();
+  logger.info({ issuer: config.issuer }, 'connect-iam IdP listening');
+
+  return {
+    config,
+    issuer: config.issuer,
+    server,
+    database,
+    identity,
+    clients,
+    keys,
+    logger,
+    async close() {
+      clearInterval(sweep);
+      clearInterval(keyReload);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await opened.stopSocket();
+      if (!options.database) await database.close();
+    },
+  };
+}

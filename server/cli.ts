@@ -1,0 +1,176 @@
+/**
+ * The operator CLI: `npm run iam -- <command> [options] [--json]`.
+ *
+ * Works while the server runs: with the embedded database it connects through the server's local socket
+ * (storage `openDatabaseForCli`), otherwise it opens the database itself. Exit codes: 0 success,
+ * 1 refused by the domain (validation, not found, conflict, quota), 2 usage error, 3 unexpected failure.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, createLogger, DomainError, loadConfig, systemClock } from '../lib/index.js';
+import { FUNCTION_NAMES } from '../policies/index.js';
+import { createClientStore, createSigningKeyStore, openDatabaseForCli, resealSecrets, type Database } from '../storage/index.js';
+import { addAuthenticatorCommands } from './cli-authenticator.js';
+import { readSecretFromStdin } from './read-secret.js';
+import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring.js';
+
+type Output = (human: string, json: unknown) => void;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Opens storage and services for one CLI command, runs it, closes the database. */
+async function withServices<T>(run: (services: Awaited<ReturnType<typeof openServices>>) => Promise<T>): Promise<T> {
+  const services = await openServices();
+  try {
+    return await run(services);
+  } finally {
+    await services.database.close();
+  }
+}
+
+async function openServices() {
+  const config = loadConfig(process.env);
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'connect-iam-cli');
+  const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir });
+  const identity = wireIdentity(config, database, { mailer: configuredMailer(config, logger), clock: systemClock, logger });
+  return { config, database, identity, clients: createClientStore(database, sealingKeysOf(config)), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
+}
+
+/** Builds the command tree; `out` prints human text or JSON depending on `--json`. */
+export function buildCli(out: Output): Command {
+  // exitOverride before adding subcommands: commander copies it to each subcommand when it is created.
+  const program = new Command('iam').description('connect-iam operator CLI').option('--json', 'print JSON instead of text').showHelpAfterError().exitOverride();
+  const actor = 'operator-cli';
+
+  const organization = program.command('organization').description('organizations and participant IDs');
+  organization
+    .command('create')
+    .description('create an organization')
+    .requiredOption('--name <name>', 'organization name')
+    .requiredOption('--participant-id <id>', 'participant ID (repeatable)', collect, [])
+    .action((o: { name: string; participantId: string[] }) =>
+      withServices(async ({ identity }) => {
+        const org = await identity.organizations.createOrganization({ name: o.name, participantIds: o.participantId }, actor);
+        out(`created organization ${org.name} (${org.participantIds.join(', ')}) id ${org.id}`, org);
+      }),
+    );
+  organization
+    .command('list')
+    .description('list organizations')
+    .action(() =>
+      withServices(async ({ identity }) => {
+        const orgs = await identity.organizations.listOrganizations();
+        out(orgs.map((o) => `${o.id}  ${o.name}  ${o.participantIds.join(',')}`).join('\n') || 'no organizations', orgs);
+      }),
+    );
+
+  const account = program.command('account').description('accounts');
+  account
+    .command('create')
+    .description('create an account; the password is read from standard input')
+    .requiredOption('--organization <org>', 'organization id, name or participant ID')
+    .requiredOption('--user-id <userId>', 'login user ID')
+    .requiredOption('--email <email>', 'email address (unique)')
+    .requiredOption('--phone <phone>', 'mobile phone number')
+    .option('--name <name>', 'full name (default: the user ID)')
+    .addOption(new Option('--function <function>', `function (repeatable): ${FUNCTION_NAMES.join(', ')}`).argParser(collect).default([]))
+    .option('--delegated-administrator', 'make the account a delegated administrator of the organization', false)
+    .action((o: { organization: string; userId: string; email: string; phone: string; name?: string; function: string[]; delegatedAdministrator: boolean }) =>
+      withServices(async ({ identity }) => {
+        const password = await readSecretFromStdin('Password (input hidden): ');
+        const { account: created, memberships } = await identity.accounts.createAccount(
+          { organization: o.organization, userId: o.userId, name: o.name ?? o.userId, email: o.email, phone: o.phone, functions: o.function, delegatedAdministrator: o.delegatedAdministrator, password },
+          actor,
+        );
+        out(`created account ${created.userId} (${created.email}) id ${created.id} in ${memberships[0]?.organization.name}`, { id: created.id, userId: created.userId, email: created.email, memberships });
+      }),
+    );
+  account
+    .command('unlock')
+    .description('clear the lockout of an account')
+    .requiredOption('--user-id <userId>', 'user ID or email')
+    .action((o: { userId: string }) =>
+      withServices(async ({ identity }) => {
+        const { account: found } = await identity.accounts.getAccountByLogin(o.userId);
+        const wasLocked = await identity.accounts.unlockAccount(found.id, actor);
+        out(wasLocked ? `unlocked ${found.userId}` : `${found.userId} was not locked`, { userId: found.userId, wasLocked });
+      }),
+    );
+
+  program
+    .command('client')
+    .description('downstream applications (OIDC clients)')
+    .command('create')
+    .description('register a first-party client; prints its secret once')
+    .requiredOption('--client-id <id>', 'client_id')
+    .requiredOption('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+    .option('--post-logout-redirect-uri <uri>', 'post-logout redirect URI (repeatable)', collect, [])
+    .option('--initiate-login-uri <uri>', 'where the IdP sends people to start sign-in (OIDC Core §4)')
+    .option('--name <name>', 'name shown to people')
+    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; name?: string }) =>
+      withServices(async ({ clients, identity }) => {
+        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, firstParty: true });
+        await identity.events.publish({ type: 'client.created', actor, data: { clientId: created.clientId, redirectUris: created.redirectUris } }, systemClock.now());
+        out(`created client ${created.clientId}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
+      }),
+    );
+
+  program
+    .command('keys')
+    .description('token signing keys')
+    .command('rotate')
+    .description('generate a new signing key; older keys keep verifying until their tokens expire')
+    .action(() =>
+      withServices(async ({ keys, config, identity }) => {
+        const retainSeconds = Math.max(config.ttl.accessTokenSeconds, config.ttl.idTokenSeconds, config.ttl.refreshTokenSeconds);
+        const rotated = await keys.rotate(systemClock.now(), retainSeconds);
+        await identity.events.publish({ type: 'signing_key.rotated', actor, data: { kid: rotated.kid, retainSeconds } }, systemClock.now());
+        out(`new signing key ${rotated.kid}; previous keys verify for ${retainSeconds} s more. A running server signs with it within a minute.`, rotated);
+      }),
+    );
+  addAuthenticatorCommands(program, out, withServices, actor);
+  program
+    .command('secrets')
+    .description('values sealed under ENCRYPTION_KEY')
+    .command('reseal')
+    .description('re-encrypt authenticator secrets, client secrets and signing keys under ENCRYPTION_KEY (after a key rotation; PREVIOUS_ENCRYPTION_KEYS must hold the old key)')
+    .action(() =>
+      withServices(async ({ database, config }) => {
+        const counts = await resealSecrets(database.db, { current: config.encryptionKey, previous: config.previousEncryptionKeys });
+        out(
+          `re-encrypted ${counts.authenticatorSecrets} authenticator secrets, ${counts.clientSecrets} client secrets and ${counts.signingKeys} signing keys under the current ENCRYPTION_KEY; PREVIOUS_ENCRYPTION_KEYS can now be removed`,
+          counts,
+        );
+      }),
+    );
+  return program;
+}
+
+/** Prints an error the way the operator needs it and returns the exit code. */
+function report(error: unknown, json: boolean): number {
+  if (error instanceof DomainError || error instanceof ConfigError) {
+    const fieldErrors = error instanceof DomainError ? error.fieldErrors : undefined;
+    if (json) console.log(JSON.stringify({ error: error instanceof DomainError ? error.code : 'invalid_configuration', message: error.message, fieldErrors }));
+    else {
+      console.error(`error: ${error.message}`);
+      for (const [field, messages] of Object.entries(fieldErrors ?? {})) console.error(`  ${field}: ${messages.join(' ')}`);
+    }
+    return 1;
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return 3;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const out: Output = (human, value) => console.log(json ? JSON.stringify(value, null, 2) : human);
+  const program = buildCli(out);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    return report(error, json);
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

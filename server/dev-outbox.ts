@@ -1,0 +1,42 @@
+/**
+ * `/dev/outbox`: outside production, the mails written to the outbox folder, newest first and decoded
+ * (mailparser), so a newcomer can read their one-time code and follow reset links without a mail server.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import express from 'express';
+import { simpleParser } from 'mailparser';
+
+const template = fileURLToPath(new URL('./views/dev-outbox.ejs', import.meta.url));
+const LINK = /https?:\/\/[^\s<>"]+/g;
+
+/** One decoded mail as the page shows it. */
+interface OutboxMail {
+  file: string;
+  to: string;
+  subject: string;
+  date: string;
+  text: string;
+  links: string[];
+}
+
+async function decode(outboxDir: string, file: string): Promise<OutboxMail> {
+  const parsed = await simpleParser(await readFile(path.join(outboxDir, file)));
+  const to = Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : (parsed.to?.text ?? '');
+  const text = parsed.text ?? '';
+  return { file, to, subject: parsed.subject ?? '(no subject)', date: parsed.date?.toISOString() ?? '', text, links: [...new Set(text.match(LINK) ?? [])] };
+}
+
+/** A router serving the newest 20 outbox mails, decoded, on one page. */
+export function devOutboxRouter(outboxDir: string): express.Router {
+  const router = express.Router();
+  router.get('/dev/outbox', async (_req, res) => {
+    const files = (await readdir(outboxDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort().reverse().slice(0, 20);
+    const mails = await Promise.all(files.map((file) => decode(outboxDir, file)));
+    const html = await ejs.renderFile(template, { outboxDir, mails });
+    res.set('Cache-Control', 'no-store').type('html').send(html);
+  });
+  return router;
+}

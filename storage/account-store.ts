@@ -1,0 +1,116 @@
+/**
+ * {@link AccountStore} on PostgreSQL. Creation counts the organization's memberships under a row lock on
+ * the organization (`SELECT … FOR UPDATE`), so concurrent creations never exceed the quota
+ * (design/security.md §8); user ID and email are unique case-insensitively through indexes on `lower()`.
+ */
+import { and, asc, count, eq, ilike, inArray, or, sql } from 'drizzle-orm';
+import type { Account, AccountStore, Membership } from '../identity/index.js';
+import { DomainError } from '../lib/index.js';
+import type { Db, Executor } from './database.js';
+import { withParticipantIds } from './organization-store.js';
+import { isUuid, uniqueViolation } from './postgres-errors.js';
+import { accounts, memberships, organizations } from './schema.js';
+
+function conflictFor(account: Account, constraint: string): DomainError {
+  if (constraint === 'accounts_user_id_lower_key') {
+    return new DomainError('conflict', `The user ID "${account.userId}" is already taken.`, { fieldErrors: { userId: ['This user ID is already taken.'] } });
+  }
+  if (constraint === 'accounts_email_lower_key') {
+    return new DomainError('conflict', `The email address ${account.email} is already registered.`, { fieldErrors: { email: ['This email address is already registered to an account.'] } });
+  }
+  return new DomainError('conflict', 'This account already exists.');
+}
+
+/**
+ * Locks the organization row, counts its memberships and inserts the account and membership when fewer than
+ * `quota` exist — on `tx`, inside a transaction the caller opened (design/security.md §8).
+ * @throws DomainError `not_found` (organization), `quota_exceeded`, `conflict` (user ID or email taken, fieldErrors say which).
+ */
+export async function insertUnderQuota(tx: Executor, account: Account, membership: Membership, quota: number): Promise<void> {
+  const [organization] = isUuid(membership.organizationId) ? await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, membership.organizationId)).for('update') : [];
+  if (!organization) throw new DomainError('not_found', 'The organization does not exist.', { fieldErrors: { organization: ['Unknown organization.'] } });
+  const [row] = await tx.select({ n: count() }).from(memberships).where(eq(memberships.organizationId, membership.organizationId));
+  const existing = row?.n ?? 0;
+  if (existing >= quota) {
+    throw new DomainError('quota_exceeded', `The organization has ${existing} of ${quota} accounts; the limit is ${quota}.`);
+  }
+  try {
+    await tx.insert(accounts).values(account);
+    await tx.insert(memberships).values(membership);
+  } catch (error) {
+    const constraint = uniqueViolation(error);
+    if (constraint === null) throw error;
+    throw conflictFor(account, constraint);
+  }
+}
+
+/** Creates the account store over `db`. */
+export function createAccountStore(db: Db): AccountStore {
+  async function update(accountId: string, values: Partial<typeof accounts.$inferInsert>): Promise<void> {
+    const updated = isUuid(accountId) ? await db.update(accounts).set(values).where(eq(accounts.id, accountId)).returning({ id: accounts.id }) : [];
+    if (updated.length === 0) throw new DomainError('not_found', 'The account does not exist.');
+  }
+
+  return {
+    async createWithMembership(account, membership, quota) {
+      await db.transaction((tx) => insertUnderQuota(tx, account, membership, quota));
+    },
+
+    async findById(id) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
+      return row ?? null;
+    },
+
+    async findByLogin(login) {
+      const [row] = await db
+        .select()
+        .from(accounts)
+        .where(or(sql`lower(${accounts.userId}) = lower(${login})`, sql`lower(${accounts.email}) = lower(${login})`))
+        .limit(1);
+      return row ?? null;
+    },
+
+    async listMemberships(accountId) {
+      if (!isUuid(accountId)) return [];
+      const rows = await db.select().from(memberships).where(eq(memberships.accountId, accountId)).orderBy(asc(memberships.createdAt));
+      if (rows.length === 0) return [];
+      const orgs = await withParticipantIds(
+        db,
+        await db
+          .select()
+          .from(organizations)
+          .where(
+            inArray(
+              organizations.id,
+              rows.map((m) => m.organizationId),
+            ),
+          ),
+      );
+      return rows.map((m) => ({ ...m, organization: orgs.find((o) => o.id === m.organizationId)! }));
+    },
+
+    async countInOrganization(organizationId) {
+      if (!isUuid(organizationId)) return 0;
+      const [row] = await db.select({ n: count() }).from(memberships).where(eq(memberships.organizationId, organizationId));
+      return row?.n ?? 0;
+    },
+
+    async listInOrganization(organizationId, query = {}) {
+      if (!isUuid(organizationId)) return [];
+      const text = query.text?.trim();
+      const pattern = text ? `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      const rows = await db
+        .select({ account: accounts, membership: memberships })
+        .from(memberships)
+        .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+        .where(and(eq(memberships.organizationId, organizationId), pattern ? or(ilike(accounts.userId, pattern), ilike(accounts.name, pattern), ilike(accounts.email, pattern)) : undefined))
+        .orderBy(asc(sql`lower(${accounts.userId})`))
+        .limit(query.limit ?? 200);
+      return rows;
+    },
+
+    updatePasswordHash: (accountId, passwordHash, now) => update(accountId, { passwordHash, updatedAt: now }),
+    setStatus: (accountId, status, now) => update(accountId, { status, updatedAt: now }),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * {@link ChangeApplier} on a transaction: the changes a confirmed change request makes, committed together
+ * with its status change. Account creation reuses the account store's organization-row lock and count
+ * (design/security.md §8); ending sessions reuses the grant revocation (design/security.md §9).
+ */
+import { and, eq } from 'drizzle-orm';
+import type { ChangeApplier } from '../identity/index.js';
+import { DomainError } from '../lib/index.js';
+import { insertUnderQuota } from './account-store.js';
+import type { Executor } from './database.js';
+import { revokeAccountGrantsOn } from './oidc-grant-revocation.js';
+import { accounts, authenticatorRegistrations, lockouts, memberships } from './schema.js';
+
+const noMembership = () => new DomainError('not_found', 'The account is no longer a member of this organization.');
+
+/** Creates the applier over `tx` (a transaction the caller opened). */
+export function createChangeApplier(tx: Executor): ChangeApplier {
+  const membership = (accountId: string, organizationId: string) => and(eq(memberships.accountId, accountId), eq(memberships.organizationId, organizationId));
+  return {
+    createAccount: (account, first, quota) => insertUnderQuota(tx, account, first, quota),
+
+    async setFunctions(accountId, organizationId, functions) {
+      const [before] = await tx.select({ functions: memberships.functions }).from(memberships).where(membership(accountId, organizationId)).for('update');
+      if (!before) throw noMembership();
+      await tx.update(memberships).set({ functions }).where(membership(accountId, organizationId));
+      return before.functions;
+    },
+
+    async setStatus(accountId, status, now) {
+      const [before] = await tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, accountId)).for('update');
+      if (!before) throw new DomainError('not_found', 'The account does not exist.');
+      await tx.update(accounts).set({ status, updatedAt: now }).where(eq(accounts.id, accountId));
+      return before.status;
+    },
+
+    async setDelegatedAdministrator(accountId, organizationId, value) {
+      const updated = await tx.update(memberships).set({ delegatedAdministrator: value }).where(membership(accountId, organizationId)).returning({ accountId: memberships.accountId });
+      if (updated.length === 0) throw noMembership();
+    },
+
+    async unlock(accountId, now) {
+      const [state] = await tx.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId)).for('update');
+      if (!state) return false;
+      await tx.update(lockouts).set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now }).where(eq(lockouts.accountId, accountId));
+      return state.lockedAt !== null;
+    },
+
+    async removeAuthenticators(accountId) {
+      const removed = await tx.delete(authenticatorRegistrations).where(eq(authenticatorRegistrations.accountId, accountId)).returning({ status: authenticatorRegistrations.status });
+      return removed.some((r) => r.status === 'confirmed');
+    },
+
+    endSessions: (accountId, now) => revokeAccountGrantsOn(tx, accountId, now),
+  };
+}
+

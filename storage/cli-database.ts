@@ -1,0 +1,48 @@
+/**
+ * How the operator CLI reaches the database: the PostgreSQL server when a URL is configured; otherwise the
+ * embedded database, either through the running server's socket (when a live server holds the folder) or
+ * by opening it itself (taking the folder lock, so a server started meanwhile refuses to start).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { DomainError } from '../lib/index.js';
+import { openDatabase, type Database, type Db } from './database.js';
+import { EMBEDDED_SOCKET_PORT, embeddedSocketPath } from './embedded-socket.js';
+import { isDataDirLocked, readLockOwner } from './folder-lock.js';
+import { migratePostgres } from './migrate.js';
+import * as schema from './schema.js';
+
+/** A database opened for the CLI, saying how it was reached. */
+export interface CliDatabase extends Database {
+  /** `server`: PostgreSQL at the URL; `socket`: the embedded database through the running server; `embedded`: opened directly. */
+  via: 'server' | 'socket' | 'embedded';
+}
+
+/**
+ * Opens the database for one CLI command. Through the socket, `kind` is `pglite` (the engine) while the
+ * driver is `pg`; the connection pool has one connection, as the embedded database has one backend.
+ * @throws DomainError `unavailable` when a live process holds `dataDir` but serves no socket, or the socket
+ *   refuses the connection; EmbeddedDatabaseInUseError when a server took the folder between check and open.
+ */
+export async function openDatabaseForCli(options: { url?: string | undefined; dataDir: string }): Promise<CliDatabase> {
+  if (options.url) return Object.assign(await openDatabase({ url: options.url }), { via: 'server' as const });
+  const dataDir = path.resolve(options.dataDir);
+  if (!(await isDataDirLocked(dataDir))) return Object.assign(await openDatabase({ dataDir }), { via: 'embedded' as const });
+
+  if (!existsSync(embeddedSocketPath(dataDir))) {
+    const owner = await readLockOwner(dataDir);
+    throw new DomainError('unavailable', `the embedded database in ${dataDir}/ is in use by pid ${owner?.pid ?? 'unknown'}, which serves no CLI socket; stop it and retry`, { expose: true });
+  }
+  const pool = new pg.Pool({ host: dataDir, port: EMBEDDED_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis: 5000 });
+  pool.on('error', () => undefined);
+  try {
+    await migratePostgres(pool);
+  } catch (error) {
+    await pool.end();
+    throw new DomainError('unavailable', `could not use the embedded database through ${embeddedSocketPath(dataDir)}: ${(error as Error).message}`, { expose: true, cause: error });
+  }
+  let closed: Promise<void> | undefined;
+  return { db: drizzle({ client: pool, schema }) as unknown as Db, kind: 'pglite', via: 'socket', close: () => (closed ??= pool.end()) };
+}

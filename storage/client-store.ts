@@ -1,0 +1,111 @@
+/**
+ * Registered OIDC clients (downstream applications) in `oidc_clients`. Secrets are sealed at rest with
+ * lib/sealed-box (AES-256-GCM) because oidc-provider compares the plaintext for `client_secret_basic`.
+ */
+import { asc, eq } from 'drizzle-orm';
+import { asSealingKeys, DomainError, openWithAnyKey, randomToken, seal, validationError, type FieldErrors, type SealingKeys } from '../lib/index.js';
+import { uriProblems } from './client-uris.js';
+import type { Database } from './database.js';
+import { uniqueViolation } from './postgres-errors.js';
+import { oidcClients } from './schema.js';
+
+/** A registered client, without its secret. Optional metadata is null when not set. */
+export interface ClientSummary {
+  clientId: string;
+  clientName: string | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  initiateLoginUri: string | null;
+  /** Trusted application of the operator: consent is implied (idp `first_party` client metadata). */
+  firstParty: boolean;
+  createdAt: Date;
+}
+
+/** A registered client with its plaintext secret. */
+export interface ClientRecord extends ClientSummary {
+  clientSecret: string;
+}
+
+/** What {@link ClientStore.create} takes. URIs: https, or http on a loopback host; no fragments. */
+export interface NewClient {
+  /** 3–100 letters, digits, `.`, `_`, `-`, `:`. */
+  clientId: string;
+  /** At least 32 characters; generated (256 bits) when omitted. */
+  clientSecret?: string | undefined;
+  clientName?: string | undefined;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  initiateLoginUri?: string | undefined;
+  firstParty: boolean;
+}
+
+/** Clients, as the operator registers them. */
+export interface ClientStore {
+  /**
+   * Registers a client; returns it with its secret (the only time the caller sees a generated one).
+   * @param now - creation time (default: the current time).
+   * @throws DomainError `validation_failed` (fieldErrors clientId, clientSecret, redirectUris,
+   *   postLogoutRedirectUris, initiateLoginUri), `conflict` when the client ID is taken.
+   */
+  create(client: NewClient, now?: Date): Promise<ClientRecord>;
+  /** The client with its plaintext secret; null when unknown. @throws Error when the secret cannot be unsealed (another encryption key). */
+  find(clientId: string): Promise<ClientRecord | null>;
+  /** Every client by client ID, without secrets. */
+  list(): Promise<ClientSummary[]>;
+}
+
+function validate(client: NewClient): FieldErrors {
+  const errors: FieldErrors = {};
+  if (!/^[A-Za-z0-9._:-]{3,100}$/.test(client.clientId)) errors.clientId = ['A client ID is 3–100 letters, digits, dots, dashes, underscores or colons.'];
+  if (client.clientSecret !== undefined && client.clientSecret.length < 32) errors.clientSecret = ['A client secret has at least 32 characters.'];
+  const redirect = client.redirectUris.length === 0 ? ['Give at least one redirect URI.'] : uriProblems(client.redirectUris);
+  if (redirect.length) errors.redirectUris = redirect;
+  const postLogout = uriProblems(client.postLogoutRedirectUris);
+  if (postLogout.length) errors.postLogoutRedirectUris = postLogout;
+  const initiate = client.initiateLoginUri ? uriProblems([client.initiateLoginUri]) : [];
+  if (initiate.length) errors.initiateLoginUri = initiate;
+  return errors;
+}
+
+/**
+ * Creates the client store. Secrets are sealed under `keys.current` (or the one key given) and opened with it or
+ * any previous key (ENCRYPTION_KEY rotation, docs/authenticator.md).
+ */
+export function createClientStore(database: Database, keys: Buffer | SealingKeys): ClientStore {
+  const sealing = asSealingKeys(keys);
+  const { db } = database;
+  const summary = ({ clientSecret: _sealed, ...row }: typeof oidcClients.$inferSelect): ClientSummary => row;
+  return {
+    async create(client, now = new Date()) {
+      const fieldErrors = validate(client);
+      if (Object.keys(fieldErrors).length) throw validationError(fieldErrors, 'The client is not valid.');
+      const clientSecret = client.clientSecret ?? randomToken(32);
+      const row = {
+        clientId: client.clientId,
+        clientSecret: seal(clientSecret, sealing.current),
+        clientName: client.clientName ?? null,
+        redirectUris: client.redirectUris,
+        postLogoutRedirectUris: client.postLogoutRedirectUris,
+        initiateLoginUri: client.initiateLoginUri ?? null,
+        firstParty: client.firstParty,
+        createdAt: now,
+      };
+      try {
+        await db.insert(oidcClients).values(row);
+      } catch (error) {
+        if (uniqueViolation(error) === null) throw error;
+        throw new DomainError('conflict', `A client with ID "${client.clientId}" already exists.`, { fieldErrors: { clientId: ['This client ID is already registered.'] } });
+      }
+      return { ...summary(row), clientSecret };
+    },
+
+    async find(clientId) {
+      const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
+      return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing) } : null;
+    },
+
+    async list() {
+      return (await db.select().from(oidcClients).orderBy(asc(oidcClients.clientId))).map(summary);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Opening the database: a PostgreSQL server through `pg`, or the embedded PostgreSQL (PGlite) in memory
+ * or on disk. Every mode gives the same drizzle {@link Db} over `storage/schema.ts`, migrated.
+ */
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type * as schema from './schema.js';
+import { openEmbeddedDatabase } from './embedded-database.js';
+import { openPostgresDatabase } from './postgres-database.js';
+
+/** The schema's tables, as drizzle sees them. */
+export type Schema = typeof schema;
+
+/** A drizzle database over {@link Schema}, usable with both drivers (node-postgres and PGlite). */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** A transaction opened with `db.transaction(async (tx) => …)`. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/** Anything queries can run on: the database or a transaction. */
+export type Executor = Db | Tx;
+
+/** An open, migrated database. */
+export interface Database {
+  db: Db;
+  /** `pglite`: embedded (in memory or on disk); `postgres`: a server reached through `pg`. */
+  kind: 'pglite' | 'postgres';
+  /**
+   * Closes the pool or the embedded database; for an embedded database on disk also stops its CLI socket
+   * (see `serveEmbeddedDatabase`) and releases the folder lock. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** How to reach a PostgreSQL server. */
+export interface PostgresOptions {
+  /** Connection string, e.g. `postgres://user:pass@host:5432/db`. */
+  url: string;
+  /** Maximum connections in the pool (default 10). */
+  poolSize?: number;
+  /** Time to wait for a connection before a query fails, in seconds (default 5): fail fast when the server is down. */
+  connectTimeoutSeconds?: number;
+  /** Called with errors of idle pooled connections (server restart, network); default: ignored, the pool reconnects. */
+  onPoolError?: (error: Error) => void;
+}
+
+/** The embedded database in memory: for tests; gone when closed. */
+export interface MemoryOptions {
+  memory: true;
+}
+
+/** The embedded database on disk, at `<dataDir>/pgdata`, owned by this process. */
+export interface DataDirOptions {
+  /** Folder holding `pgdata/`, the lock, the pid file and the CLI socket; created when missing. */
+  dataDir: string;
+  /**
+   * Called when the folder lock was lost (its heartbeat could not be written for 10 seconds, so another
+   * process may take it). Default: throw, which ends the process — two writers would lose data.
+   */
+  onLockCompromised?: (error: Error) => void;
+}
+
+/** One of the three ways to open the database. */
+export type OpenDatabaseOptions = PostgresOptions | MemoryOptions | DataDirOptions;
+
+/**
+ * Opens the database and applies pending migrations.
+ * - `{ url }`: a `pg` pool to a PostgreSQL server.
+ * - `{ memory: true }`: an in-memory PGlite (tests).
+ * - `{ dataDir }`: PGlite on disk at `<dataDir>/pgdata`, guarded by a folder lock so only one process opens it.
+ *
+ * @throws EmbeddedDatabaseInUseError (DomainError `unavailable`) when another live process holds `dataDir`.
+ * @throws the driver's error when the server cannot be reached or a migration fails.
+ * @example
+ * const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if ('url' in options) return openPostgresDatabase(options);
+  return openEmbeddedDatabase(options);
+}

@@ -1,0 +1,64 @@
+/**
+ * The embedded PostgreSQL (PGlite): in memory for tests, or on disk at `<dataDir>/pgdata` under the folder
+ * lock. One PGlite instance is one PostgreSQL backend: its in-process queries and transactions are
+ * serialized by PGlite's own transaction mutex.
+ */
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import type { DataDirOptions, Database, Db, MemoryOptions } from './database.js';
+import { lockDataDir } from './folder-lock.js';
+import { migrateEmbedded } from './migrate.js';
+import * as schema from './schema.js';
+
+/** What storage keeps about an embedded database beyond its {@link Database} face. */
+export interface EmbeddedState {
+  pglite: PGlite;
+  /** Absolute data folder; null in memory. */
+  dataDir: string | null;
+  /** Run (in reverse order) before PGlite closes, e.g. stopping the CLI socket. */
+  beforeClose: Array<() => Promise<void>>;
+}
+
+const states = new WeakMap<Database, EmbeddedState>();
+
+/** The PGlite behind `database`; undefined when it is a PostgreSQL server. */
+export function embeddedStateOf(database: Database): EmbeddedState | undefined {
+  return states.get(database);
+}
+
+/**
+ * Opens PGlite in memory or on disk and migrates it.
+ * @throws EmbeddedDatabaseInUseError when another live process holds `dataDir`.
+ */
+export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptions): Promise<Database> {
+  const dataDir = 'dataDir' in options ? path.resolve(options.dataDir) : null;
+  const releaseLock = dataDir ? await lockDataDir(dataDir, 'dataDir' in options ? options.onLockCompromised : undefined) : async () => undefined;
+  let pglite: PGlite | undefined;
+  try {
+    pglite = dataDir ? await PGlite.create(path.join(dataDir, 'pgdata')) : await PGlite.create();
+    await migrateEmbedded(pglite);
+  } catch (error) {
+    await pglite?.close().catch(() => undefined);
+    await releaseLock();
+    throw error;
+  }
+  const client = pglite;
+  const state: EmbeddedState = { pglite: client, dataDir, beforeClose: [] };
+  let closed: Promise<void> | undefined;
+  const database: Database = {
+    db: drizzle({ client, schema }) as unknown as Db,
+    kind: 'pglite',
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          for (const step of state.beforeClose.reverse()) await step().catch(() => undefined);
+          if (!client.closed) await client.close();
+        } finally {
+          await releaseLock();
+        }
+      })()),
+  };
+  states.set(database, state);
+  return database;
+}

@@ -1,0 +1,40 @@
+/**
+ * Every store identity/ needs, on one database.
+ */
+import type { IdentityStores } from '../identity/index.js';
+import { createAccountStore } from './account-store.js';
+import { createAuditStore } from './audit-store.js';
+import { createAuthenticatorStore, type SealingKeys } from './authenticator-store.js';
+import { createCampaignStore } from './campaign-store.js';
+import { createChangeRequestStore } from './change-request-store.js';
+import type { Database } from './database.js';
+import { createEmailOtpStore } from './email-otp-store.js';
+import { createLockoutStore } from './lockout-store.js';
+import { createOrganizationStore } from './organization-store.js';
+import { DEVELOPMENT_ENCRYPTION_KEY } from '../lib/index.js';
+import { createAccountSessionRevoker } from './account-session-revoker.js';
+import { createPasswordResetStore } from './password-reset-store.js';
+import { createRateLimitStore } from './rate-limit-store.js';
+
+/**
+ * Implements identity/'s {@link IdentityStores} on `database` (PostgreSQL or PGlite alike).
+ * Errors: see each interface in identity/stores.ts; database failures surface as the driver's errors.
+ * @param keys - the keys that seal authenticator secrets (config `ENCRYPTION_KEY`, `PREVIOUS_ENCRYPTION_KEYS`);
+ *   server/ always passes them. Omitted only by storage tests: the development key.
+ */
+export function createIdentityStores(database: Database, keys: SealingKeys = { current: Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, 'base64') }): IdentityStores {
+  const { db } = database;
+  return {
+    organizations: createOrganizationStore(db),
+    accounts: createAccountStore(db),
+    lockouts: createLockoutStore(db),
+    emailOtps: createEmailOtpStore(db),
+    audit: createAuditStore(db),
+    passwordResets: createPasswordResetStore(db),
+    rateLimits: createRateLimitStore(db),
+    accountSessions: createAccountSessionRevoker(database),
+    authenticators: createAuthenticatorStore(db, keys),
+    campaigns: createCampaignStore(db),
+    changeRequests: createChangeRequestStore(db),
+  };
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "lockouts" ADD COLUMN "locked_check_at" timestamp with time zone;

@@ -1,0 +1,122 @@
+/**
+ * The oidc-provider 9 adapter (its `adapter` option): one instance per model name. Every model but Client
+ * lives in `oidc_models` (oidc-models.ts); Client is read from `oidc_clients` (client-store.ts).
+ *
+ * `consume` is where single use is enforced (design/security.md §1). oidc-provider checks `consumed` on the
+ * model it loaded and then calls `consume`, ignoring the result, so N concurrent token requests with one code
+ * can all pass its check. The UPDATE here is conditional; every caller but one finds nothing to update, and
+ * then the grant is revoked with a tombstone (tokens the winner saves afterwards are never found) and
+ * `errors.InvalidGrant` is thrown, which oidc-provider answers with 400 `invalid_grant`.
+ */
+// @ts-ignore -- oidc-provider ships no type declarations; only `errors.InvalidGrant` is used, typed below.
+import * as oidcProvider from 'oidc-provider';
+import { eq } from 'drizzle-orm';
+import { systemClock, type Clock, type SealingKeys } from '../lib/index.js';
+import { createClientStore, type ClientRecord } from './client-store.js';
+import { isHttpsUri } from './client-uris.js';
+import type { Database } from './database.js';
+import { REVOKED_GRANT_RETENTION_SECONDS, revokeGrantOn } from './oidc-grant-revocation.js';
+import { consumeModel, destroyByGrantId, destroyModel, findModel, upsertModel, type OidcPayload } from './oidc-models.js';
+import { oidcModels } from './schema.js';
+
+const { InvalidGrant } = (oidcProvider as unknown as { errors: { InvalidGrant: new (detail?: string) => Error } }).errors;
+
+/** Options of {@link createOidcAdapter}. */
+export interface OidcAdapterOptions {
+  /** Unseals client secrets: the key the client store sealed them with, or current + previous keys during a rotation. */
+  encryptionKey: Buffer | SealingKeys;
+  /** Source of `now` for expiry (default: the wall clock). */
+  clock?: Clock;
+  /** Minimum life of a revoked grant's tombstone, in seconds (default 14 days; keep ≥ the longest token TTL). */
+  revokedGrantRetentionSeconds?: number;
+}
+
+/** The methods oidc-provider calls on an adapter instance. Payloads are plain JSON; `expiresIn` is seconds. */
+export interface OidcAdapter {
+  upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<OidcPayload | undefined>;
+  findByUid(uid: string): Promise<OidcPayload | undefined>;
+  findByUserCode(userCode: string): Promise<OidcPayload | undefined>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+  consume(id: string): Promise<void>;
+}
+
+/**
+ * oidc-provider client metadata of a registered client: `client_secret_basic`, code flow with refresh
+ * tokens, and `first_party` (declared by idp/ as extra client metadata). `initiate_login_uri` is passed only
+ * when https, as oidc-provider rejects the whole client otherwise (OIDC Core §4).
+ */
+export function clientMetadata(client: ClientRecord): Record<string, unknown> {
+  return {
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    ...(client.clientName ? { client_name: client.clientName } : {}),
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    ...(client.initiateLoginUri && isHttpsUri(client.initiateLoginUri) ? { initiate_login_uri: client.initiateLoginUri } : {}),
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    first_party: client.firstParty,
+  };
+}
+
+const LABELS: Record<string, string> = { AuthorizationCode: 'authorization code', RefreshToken: 'refresh token', DeviceCode: 'device code' };
+
+/**
+ * Creates the adapter class for oidc-provider's `adapter` option.
+ * @example new Provider(issuer, { adapter: createOidcAdapter(database, { encryptionKey: config.encryptionKey }), … })
+ * @throws (from `consume`) oidc-provider's `errors.InvalidGrant` when the model was already consumed or is gone.
+ * @throws (from Client `upsert`/`destroy`) Error: clients are managed through the client store.
+ */
+export function createOidcAdapter(database: Database, options: OidcAdapterOptions): new (model: string) => OidcAdapter {
+  const { db } = database;
+  const clock = options.clock ?? systemClock;
+  const clients = createClientStore(database, options.encryptionKey);
+  const retention = options.revokedGrantRetentionSeconds ?? REVOKED_GRANT_RETENTION_SECONDS;
+
+  return class PostgresOidcAdapter implements OidcAdapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: OidcPayload, expiresIn?: number) {
+      if (this.model === 'Client') throw new Error('clients are registered through the client store, not oidc-provider');
+      await upsertModel(db, this.model, id, payload, expiresIn, clock.now());
+    }
+
+    async find(id: string) {
+      if (this.model !== 'Client') return findModel(db, this.model, eq(oidcModels.id, id), clock.now());
+      const client = await clients.find(id);
+      return client ? clientMetadata(client) : undefined;
+    }
+
+    findByUid(uid: string) {
+      return findModel(db, this.model, eq(oidcModels.uid, uid), clock.now());
+    }
+
+    findByUserCode(userCode: string) {
+      return findModel(db, this.model, eq(oidcModels.userCode, userCode), clock.now());
+    }
+
+    async destroy(id: string) {
+      if (this.model === 'Client') throw new Error('clients are removed through the client store, not oidc-provider');
+      await destroyModel(db, this.model, id);
+    }
+
+    revokeByGrantId(grantId: string) {
+      return destroyByGrantId(db, grantId);
+    }
+
+    async consume(id: string) {
+      const now = clock.now();
+      const result = await consumeModel(db, this.model, id, now);
+      if (result.consumed) return;
+      if (result.grantId) await revokeGrantOn(db, result.grantId, now, retention);
+      throw new InvalidGrant(`${LABELS[this.model] ?? this.model} already used`);
+    }
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Revoking whole grants (OAuth's word: what an End-User allowed one client) with a tombstone in
+ * `oidc_revoked_grants`, so tokens saved for the grant *after* the revocation — by a request that was
+ * already running — are never found either.
+ */
+import { and, eq, isNotNull, max, or, sql } from 'drizzle-orm';
+import { addSeconds } from '../lib/index.js';
+import type { Database, Db, Executor } from './database.js';
+import { oidcModels, oidcRevokedGrants } from './schema.js';
+
+/** Minimum life of a tombstone, in seconds: oidc-provider's default Grant lifetime (14 days). */
+export const REVOKED_GRANT_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+const grantRows = (grantId: string) => or(eq(oidcModels.grantId, grantId), and(eq(oidcModels.kind, 'Grant'), eq(oidcModels.id, grantId)));
+
+async function tombstone(tx: Executor, grantId: string, now: Date, retentionSeconds: number): Promise<void> {
+  const [latest] = await tx.select({ at: max(oidcModels.expiresAt) }).from(oidcModels).where(grantRows(grantId));
+  const floor = addSeconds(now, retentionSeconds);
+  const expiresAt = latest?.at && latest.at > floor ? latest.at : floor;
+  await tx
+    .insert(oidcRevokedGrants)
+    .values({ grantId, revokedAt: now, expiresAt })
+    .onConflictDoUpdate({ target: oidcRevokedGrants.grantId, set: { expiresAt: sql`greatest(${oidcRevokedGrants.expiresAt}, excluded.expires_at)` } });
+  await tx.delete(oidcModels).where(grantRows(grantId));
+}
+
+/**
+ * Revokes a grant for good: deletes the Grant and every code and token of it, and records a tombstone that
+ * lives at least `retentionSeconds` (default 14 days) and at least as long as the grant's longest-lived row.
+ * Access tokens in JWT format are not stored, so they stay valid until they expire.
+ */
+export async function revokeGrant(database: Database, grantId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<void> {
+  await revokeGrantOn(database.db, grantId, now, retentionSeconds);
+}
+
+/** {@link revokeGrant} on a drizzle database, in one transaction. */
+export async function revokeGrantOn(db: Db, grantId: string, now: Date, retentionSeconds: number): Promise<void> {
+  await db.transaction((tx) => tombstone(tx, grantId, now, retentionSeconds));
+}
+
+/**
+ * Ends everything an account holds at the IdP (design/security.md §9): revokes each of its grants as
+ * {@link revokeGrant} does and deletes its sessions. Use when an account is suspended or closed.
+ * @returns how many grants and sessions were ended.
+ */
+export async function revokeAccountGrants(database: Database, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<{ grants: number; sessions: number }> {
+  return database.db.transaction((tx) => revokeAccountGrantsOn(tx, accountId, now, retentionSeconds));
+}
+
+/** {@link revokeAccountGrants} on `tx`, inside a transaction the caller opened (so it commits with the caller's change). */
+export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<{ grants: number; sessions: number }> {
+  const rows = await tx
+    .select({ kind: oidcModels.kind, id: oidcModels.id, grantId: oidcModels.grantId })
+    .from(oidcModels)
+    .where(and(eq(oidcModels.accountId, accountId), or(eq(oidcModels.kind, 'Grant'), isNotNull(oidcModels.grantId))));
+  const grantIds = new Set(rows.map((r) => (r.kind === 'Grant' ? r.id : r.grantId!)));
+  for (const grantId of grantIds) await tombstone(tx, grantId, now, retentionSeconds);
+  const sessions = await tx
+    .delete(oidcModels)
+    .where(and(eq(oidcModels.kind, 'Session'), eq(oidcModels.accountId, accountId)))
+    .returning({ id: oidcModels.id });
+  return { grants: grantIds.size, sessions: sessions.length };
+}

@@ -1,0 +1,320 @@
+/**
+ * The PostgreSQL schema (drizzle-orm pg-core). SQL names are snake_case; times are `timestamptz` read as
+ * `Date`. `npx drizzle-kit generate` turns changes here into a new SQL migration in `storage/migrations/`.
+ *
+ * Unique constraints carry stable names because storage maps PostgreSQL's 23505 errors to field errors by
+ * constraint name (see `postgres-errors.ts`).
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Member firms. The name is unique case-insensitively. */
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('organizations_name_lower_key').on(sql`lower(${t.name})`)],
+);
+
+/** Participant IDs, unique across all organizations; `position` keeps the order they were given in. */
+export const participantIds = pgTable(
+  'participant_ids',
+  {
+    participantId: text('participant_id').primaryKey(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [index('participant_ids_organization_id_idx').on(t.organizationId)],
+);
+
+/** Logins. `user_id` and `email` are unique case-insensitively (unique indexes on `lower()`). */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone').notNull(),
+    status: text('status', { enum: ['active', 'suspended', 'closed'] }).notNull(),
+    passwordHash: text('password_hash'),
+    /** Second factor asked for first at sign-in when the account has a confirmed authenticator app. */
+    preferredFactor: text('preferred_factor', { enum: ['app', 'email'] }).notNull().default('app'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('accounts_user_id_lower_key').on(sql`lower(${t.userId})`),
+    uniqueIndex('accounts_email_lower_key').on(sql`lower(${t.email})`),
+    check('accounts_status_check', sql`${t.status} in ('active', 'suspended', 'closed')`),
+  ],
+);
+
+/** An account's place in an organization, with its functions. */
+export const memberships = pgTable(
+  'memberships',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    functions: text('functions').array().notNull().default(sql`'{}'::text[]`),
+    delegatedAdministrator: boolean('delegated_administrator').notNull().default(false),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'memberships_pkey', columns: [t.accountId, t.organizationId] }), index('memberships_organization_id_idx').on(t.organizationId)],
+);
+
+/** Failed-attempt accounting, one row per account that ever reserved an attempt. */
+export const lockouts = pgTable('lockouts', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  attempts: integer('attempts').notNull().default(0),
+  windowStartedAt: instant('window_started_at').notNull(),
+  lockedAt: instant('locked_at'),
+  /** Last password check granted to a locked account (so the right password learns it is locked, rarely). */
+  lockedCheckAt: instant('locked_check_at'),
+});
+
+/** Emailed one-time codes (SHA-256 hashes only). */
+export const emailOtpChallenges = pgTable(
+  'email_otp_challenges',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    bindingId: text('binding_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdAt: instant('created_at').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    consumedAt: instant('consumed_at'),
+  },
+  (t) => [index('email_otp_challenges_binding_idx').on(t.accountId, t.bindingId, t.createdAt), index('email_otp_challenges_expires_at_idx').on(t.expiresAt)],
+);
+
+/** The append-only audit log. No foreign keys: events outlive what they are about. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: uuid('id').primaryKey(),
+    type: text('type').notNull(),
+    occurredAt: instant('occurred_at').notNull(),
+    accountId: uuid('account_id'),
+    organizationId: uuid('organization_id'),
+    actor: text('actor'),
+    ip: text('ip'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    index('audit_events_occurred_at_idx').on(t.occurredAt),
+    index('audit_events_account_id_idx').on(t.accountId, t.occurredAt),
+    index('audit_events_organization_id_idx').on(t.organizationId, t.occurredAt),
+    index('audit_events_type_idx').on(t.type, t.occurredAt),
+  ],
+);
+
+/**
+ * Every oidc-provider model (Session, Interaction, Grant, AuthorizationCode, RefreshToken, opaque
+ * AccessToken, …) keyed by (kind, id). `grant_id`, `uid`, `user_code` and `account_id` are copied out of
+ * the payload for lookups; `expires_at` is null for models saved without an expiry.
+ */
+export const oidcModels = pgTable(
+  'oidc_models',
+  {
+    kind: text('kind').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    grantId: text('grant_id'),
+    userCode: text('user_code'),
+    uid: text('uid'),
+    accountId: text('account_id'),
+    expiresAt: instant('expires_at'),
+    consumedAt: instant('consumed_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'oidc_models_pkey', columns: [t.kind, t.id] }),
+    index('oidc_models_grant_id_idx').on(t.grantId),
+    index('oidc_models_uid_idx').on(t.uid),
+    index('oidc_models_user_code_idx').on(t.userCode),
+    index('oidc_models_account_id_idx').on(t.accountId),
+    index('oidc_models_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/** Tombstones of grants revoked by storage: tokens saved later for these grants are never found. */
+export const oidcRevokedGrants = pgTable('oidc_revoked_grants', {
+  grantId: text('grant_id').primaryKey(),
+  revokedAt: instant('revoked_at').notNull(),
+  expiresAt: instant('expires_at').notNull(),
+});
+
+/** Registered relying parties. `client_secret` is sealed (lib/sealed-box) under the encryption key. */
+export const oidcClients = pgTable('oidc_clients', {
+  clientId: text('client_id').primaryKey(),
+  clientSecret: text('client_secret').notNull(),
+  clientName: text('client_name'),
+  redirectUris: text('redirect_uris').array().notNull(),
+  postLogoutRedirectUris: text('post_logout_redirect_uris').array().notNull().default(sql`'{}'::text[]`),
+  initiateLoginUri: text('initiate_login_uri'),
+  firstParty: boolean('first_party').notNull().default(false),
+  createdAt: instant('created_at').notNull(),
+});
+
+/** Token signing keys. `private_jwk` is the sealed private JWK; `retire_at` null means active. */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  privateJwk: text('private_jwk').notNull(),
+  createdAt: instant('created_at').notNull(),
+  retireAt: instant('retire_at'),
+});
+
+/**
+ * Single-use links that set a password: a forgotten-password reset, or (admin console) a new account's first
+ * password. Only the SHA-256 of the token is stored. Issuing a new link for an account consumes its older
+ * unconsumed ones, so only the newest works; `consumed_at` is set when used or superseded.
+ */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['reset', 'set_password'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: instant('created_at').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    consumedAt: instant('consumed_at'),
+  },
+  (t) => [uniqueIndex('password_reset_tokens_token_hash_key').on(t.tokenHash), index('password_reset_tokens_account_id_idx').on(t.accountId)],
+);
+
+/**
+ * Fixed-window counters shared by every instance, for rate limits such as password-reset requests per account
+ * and per client IP. `key` names the limit and its subject, e.g. `password_reset:account:<uuid>`.
+ */
+export const rateLimitCounters = pgTable('rate_limit_counters', {
+  key: text('key').primaryKey(),
+  windowStartedAt: instant('window_started_at').notNull(),
+  count: integer('count').notNull(),
+});
+
+/**
+ * Authenticator app registrations (TOTP, RFC 6238). The secret is sealed with AES-256-GCM under
+ * `ENCRYPTION_KEY` (lib/sealed-box). An account has at most one `confirmed` and one `pending` registration;
+ * `last_used_step` is the RFC 6238 time step of the last accepted code (replay guard: only later steps pass).
+ */
+export const authenticatorRegistrations = pgTable(
+  'authenticator_registrations',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['pending', 'confirmed'] }).notNull(),
+    secretSealed: text('secret_sealed').notNull(),
+    createdAt: instant('created_at').notNull(),
+    confirmedAt: instant('confirmed_at'),
+    lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  },
+  (t) => [
+    uniqueIndex('authenticator_registrations_confirmed_key').on(t.accountId).where(sql`${t.status} = 'confirmed'`),
+    uniqueIndex('authenticator_registrations_pending_key').on(t.accountId).where(sql`${t.status} = 'pending'`),
+    check('authenticator_registrations_status_check', sql`${t.status} in ('pending', 'confirmed')`),
+  ],
+);
+
+/**
+ * Re-registration campaigns: from `effective_from`, accounts whose app was confirmed before `registered_before`
+ * are asked at sign-in to register it again; "Skip this step" is offered until `skip_until` (null: no deadline,
+ * skipping stays possible). Closed campaigns prompt nobody.
+ */
+export const reregistrationCampaigns = pgTable('reregistration_campaigns', {
+  id: uuid('id').primaryKey(),
+  registeredBefore: instant('registered_before').notNull(),
+  effectiveFrom: instant('effective_from').notNull(),
+  skipUntil: instant('skip_until'),
+  createdAt: instant('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+  closedAt: instant('closed_at'),
+});
+
+/** What each affected account did about a campaign: re-registered, or skipped (last time it skipped). */
+export const campaignResponses = pgTable(
+  'campaign_responses',
+  {
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => reregistrationCampaigns.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    outcome: text('outcome', { enum: ['re_registered', 'skipped'] }).notNull(),
+    respondedAt: instant('responded_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.accountId] })],
+);
+
+
+/** Numbers of change request references (`UM_` + 8 digits); drawn at a request's first submission. */
+export const changeRequestReferenceSeq = pgSequence('change_request_reference_seq', { startWith: 1, increment: 1 });
+
+/**
+ * Change requests (maker-checker). Every transition is one conditional `UPDATE … WHERE id = … AND status = …`
+ * (identity/change-requests/stores.ts). `steps` is the append-only JSON list of the request's steps
+ * (`{ action, status, actor, at, message }`); `version` increases on every edit of `payload`.
+ * `account_id` is the account the change is about (no foreign key: set for a new account in the same
+ * transaction that creates it).
+ */
+export const changeRequests = pgTable(
+  'change_requests',
+  {
+    id: uuid('id').primaryKey(),
+    reference: text('reference'),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    title: text('title').notNull(),
+    status: text('status').notNull(),
+    makerId: uuid('maker_id')
+      .notNull()
+      .references(() => accounts.id),
+    checkerId: uuid('checker_id').references(() => accounts.id),
+    accountId: uuid('account_id'),
+    clonedFromId: uuid('cloned_from_id'),
+    version: integer('version').notNull().default(1),
+    steps: jsonb('steps').$type<Array<Record<string, unknown>>>().notNull().default(sql`'[]'::jsonb`),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+    submittedAt: instant('submitted_at'),
+    claimedAt: instant('claimed_at'),
+    decidedAt: instant('decided_at'),
+    completedAt: instant('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('change_requests_reference_key').on(t.reference),
+    index('change_requests_organization_idx').on(t.organizationId, t.updatedAt),
+    index('change_requests_maker_idx').on(t.makerId, t.updatedAt),
+    index('change_requests_status_idx').on(t.status, t.updatedAt),
+    check('change_requests_status_check', sql`${t.status} in ('draft', 'ready_for_checker', 'claimed', 'sent_to_operator', 'completed', 'rejected', 'discarded')`),
+    check(
+      'change_requests_type_check',
+      sql`${t.type} in ('create_account', 'change_functions', 'suspend_account', 'reactivate_account', 'unlock_account', 'reset_second_factor', 'close_account', 'appoint_delegated_administrator', 'remove_delegated_administrator')`,
+    ),
+    check('change_requests_version_check', sql`${t.version} >= 1`),
+  ],
+);

@@ -1,0 +1,55 @@
+/**
+ * Deletes rows nobody can use any more. The server runs it periodically; every instance may run it (the
+ * DELETEs are idempotent). Live rows are never touched.
+ */
+import { lte } from 'drizzle-orm';
+import { addSeconds } from '../lib/index.js';
+import type { Database } from './database.js';
+import { emailOtpChallenges, oidcModels, oidcRevokedGrants, passwordResetTokens, rateLimitCounters } from './schema.js';
+
+/** How long an expired email OTP challenge is kept (seconds): the resend throttle and support may read it. */
+export const EXPIRED_OTP_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** How long a rate-limit counter is kept after its window started (seconds); windows may be at most this long. */
+export const RATE_LIMIT_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+
+/** What {@link sweepExpired} deleted. */
+export interface SweepCounts {
+  oidcModels: number;
+  revokedGrants: number;
+  emailOtpChallenges: number;
+  passwordResetTokens: number;
+  rateLimitCounters: number;
+}
+
+/**
+ * Deletes oidc-provider models and grant tombstones whose `expires_at` is at or before `now`; email OTP
+ * challenges and password-reset links that expired more than {@link EXPIRED_OTP_RETENTION_SECONDS} before `now`
+ * (used or not: an expired link shows "no longer valid" either way); rate-limit counters whose window started
+ * more than {@link RATE_LIMIT_RETENTION_SECONDS} before `now`.
+ * @returns the number of rows deleted per table.
+ */
+export async function sweepExpired(database: Database, now: Date): Promise<SweepCounts> {
+  const { db } = database;
+  const models = await db.delete(oidcModels).where(lte(oidcModels.expiresAt, now)).returning({ id: oidcModels.id });
+  const tombstones = await db.delete(oidcRevokedGrants).where(lte(oidcRevokedGrants.expiresAt, now)).returning({ id: oidcRevokedGrants.grantId });
+  const otps = await db
+    .delete(emailOtpChallenges)
+    .where(lte(emailOtpChallenges.expiresAt, addSeconds(now, -EXPIRED_OTP_RETENTION_SECONDS)))
+    .returning({ id: emailOtpChallenges.id });
+  const resetLinks = await db
+    .delete(passwordResetTokens)
+    .where(lte(passwordResetTokens.expiresAt, addSeconds(now, -EXPIRED_OTP_RETENTION_SECONDS)))
+    .returning({ id: passwordResetTokens.id });
+  const counters = await db
+    .delete(rateLimitCounters)
+    .where(lte(rateLimitCounters.windowStartedAt, addSeconds(now, -RATE_LIMIT_RETENTION_SECONDS)))
+    .returning({ key: rateLimitCounters.key });
+  return {
+    oidcModels: models.length,
+    revokedGrants: tombstones.length,
+    emailOtpChallenges: otps.length,
+    passwordResetTokens: resetLinks.length,
+    rateLimitCounters: counters.length,
+  };
+}

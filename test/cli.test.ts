@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Identity } from '../identity/index.js';
+import { startCliHarness, type CliHarness } from './support/cli.js';
+
+describe('the operator CLI (npm run iam)', () => {
+  let cli: CliHarness;
+
+  beforeAll(async () => {
+    cli = await startCliHarness();
+  });
+  afterAll(() => cli?.dispose());
+
+  const iam = (args: string[], stdin = '') => cli.iam(args, { stdin });
+  const inProcess = (run: (identity: Identity) => Promise<void>) => cli.inProcess(run);
+
+  it('bootstraps a deployment: organization, delegated administrator with a password from stdin, client, key rotation', async () => {
+    const org = await iam(['organization', 'create', '--name', 'Example Brokers Ltd', '--participant-id', 'B05678', '--participant-id', 'CEXB', '--json']);
+    expect(org.code).toBe(0);
+    expect(JSON.parse(org.stdout)).toMatchObject({ name: 'Example Brokers Ltd', participantIds: ['B05678', 'CEXB'] });
+
+    const account = await iam(
+      ['account', 'create', '--organization', 'CEXB', '--user-id', 'jdoe', '--name', 'Jane Doe', '--email', 'Jane.Doe@example.com', '--phone', '+852 5555 1234', '--function', 'EU_UserMaintenance', '--function', 'EU_ECPAdmin', '--delegated-administrator', '--json'],
+      'a long enough passphrase\n',
+    );
+    expect(account.code).toBe(0);
+    const created = JSON.parse(account.stdout);
+    expect(created).toMatchObject({ userId: 'jdoe', email: 'jane.doe@example.com' });
+    expect(created.memberships[0]).toMatchObject({ functions: ['EU_UserMaintenance', 'EU_ECPAdmin'], delegatedAdministrator: true });
+
+    const client = await iam(['client', 'create', '--client-id', 'my-portal', '--redirect-uri', 'https://portal.example.com/auth/callback']);
+    expect(client.code).toBe(0);
+    expect(client.stdout).toMatch(/client_secret: [A-Za-z0-9_-]{43}/);
+
+    const rotated = await iam(['keys', 'rotate', '--json']);
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout).kid).toEqual(expect.any(String));
+  });
+
+  it('records the client registration and the key rotation in the audit log', async () => {
+    await inProcess(async (identity) => {
+      const [client] = await identity.stores.audit.list({ type: 'client.created' });
+      expect(client).toMatchObject({ actor: 'operator-cli', data: { clientId: 'my-portal' } });
+      expect(await identity.stores.audit.list({ type: 'signing_key.rotated' })).toHaveLength(1);
+    });
+  });
+
+  it('explains refusals and exits non-zero: duplicate email, unknown organization, unknown function, bad redirect URI', async () => {
+    const duplicate = await iam(['account', 'create', '--organization', 'B05678', '--user-id', 'jdoe2', '--email', 'JANE.DOE@example.com', '--phone', '+852 5555 1234'], 'another long passphrase\n');
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/email.*already registered/i);
+
+    const unknownOrg = await iam(['account', 'create', '--organization', 'NOPE', '--user-id', 'x.y', '--email', 'x@example.com', '--phone', '+852 5555 1234'], 'another long passphrase\n');
+    expect(unknownOrg.code).toBe(1);
+    expect(unknownOrg.stderr).toContain('No organization matches "NOPE"');
+
+    const unknownFunction = await iam(['account', 'create', '--organization', 'B05678', '--user-id', 'x.z', '--email', 'z@example.com', '--phone', '+852 5555 1234', '--function', 'EU_Bogus', '--json'], 'another long passphrase\n');
+    expect(unknownFunction.code).toBe(1);
+    expect(JSON.parse(unknownFunction.stdout)).toMatchObject({ error: 'validation_failed', fieldErrors: { functions: [expect.stringContaining('Unknown function "EU_Bogus"')] } });
+
+    const badUri = await iam(['client', 'create', '--client-id', 'bad', '--redirect-uri', 'javascript:alert(1)']);
+    expect(badUri.code).toBe(1);
+    expect(badUri.stderr).toContain('must use https');
+  });
+
+  it('refuses the 21st account of an organization with the limit and the count', async () => {
+    // Seed 20 accounts in-process (one CLI process per account would spend ~1.5 s each opening the database).
+    await inProcess(async (identity) => {
+      const org = await identity.organizations.createOrganization({ name: 'Full House Ltd', participantIds: ['FULL1'] }, 'test');
+      for (let i = 0; i < 20; i++) {
+        await identity.accounts.createAccount({ organization: org.id, userId: `full.${i}`, name: `Full ${i}`, email: `full${i}@example.com`, phone: '+852 5555 0000' }, 'test');
+      }
+    });
+    const over = await iam(['account', 'create', '--organization', 'FULL1', '--user-id', 'full.20', '--email', 'full20@example.com', '--phone', '+852 5555 0000'], 'a long enough passphrase\n');
+    expect(over.code).toBe(1);
+    expect(over.stderr).toContain('The organization has 20 of 20 accounts; the limit is 20.');
+  });
+
+  it('answers a usage error with help and exit code 2', async () => {
+    const usage = await iam(['account', 'create']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("required option '--organization <org>' not specified");
+  });
+});

@@ -1,0 +1,138 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newId } from '../../lib/index.js';
+import { createIdentityStores, EmbeddedDatabaseInUseError, openDatabase, openDatabaseForCli, serveEmbeddedDatabase, type Database } from '../../storage/index.js';
+import { usingPostgresServer } from '../support/database.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const child = fileURLToPath(new URL('./embedded-cli-child.ts', import.meta.url));
+
+/** Runs embedded-cli-child.ts in another process, from another working directory. */
+async function inAnotherProcess(...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), child, ...args], { cwd: tmpdir() });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+/** Generous: these tests start processes and wait out lock and idle timeouts. */
+const SLOW = { timeout: 60_000 };
+
+/** Resolves to 'pending' when `promise` has not settled within `ms`. */
+const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+
+const values = async (database: Database) => ((await database.db.execute(sql`select v from scratch order by v`)) as unknown as { rows: { v: string }[] }).rows.map((r) => r.v);
+
+describe.skipIf(usingPostgresServer)('the embedded database belongs to one process', () => {
+  let dataDir: string;
+  let server: Database | undefined;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'ciam-'));
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('refuses a second opener of the folder, in this process or another, with an error naming the holder', SLOW, async () => {
+    server = await openDatabase({ dataDir });
+    const error = await openDatabase({ dataDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmbeddedDatabaseInUseError);
+    expect(error).toMatchObject({ code: 'unavailable', pid: process.pid });
+    expect((error as Error).message).toBe(`the embedded database in ${dataDir}/ is in use by another connect-iam process (pid ${process.pid}); stop it, or use the CLI, which connects through that process`);
+    expect(await inAnotherProcess('open', dataDir)).toEqual({ error: (error as Error).message, code: 'unavailable' });
+    await server.close();
+    server = await openDatabase({ dataDir });
+    expect(server.kind).toBe('pglite');
+  });
+
+  it('lets the CLI in another process read and write through the socket of the server holding the database', SLOW, async () => {
+    server = await openDatabase({ dataDir });
+    await serveEmbeddedDatabase(server, dataDir);
+    const stores = createIdentityStores(server);
+    await stores.organizations.create({ id: newId(), name: 'Made by the server', participantIds: ['SERVER1'], createdAt: new Date() });
+    expect(await inAnotherProcess('cli', dataDir, 'Made by the CLI')).toEqual({ via: 'socket', names: ['Made by the CLI', 'Made by the server'] });
+    expect((await stores.organizations.findByReference('MADEBYTHECLI'))?.name).toBe('Made by the CLI');
+  });
+
+  it('opens the folder itself for the CLI when no server holds it, and lets a server open it afterwards', SLOW, async () => {
+    expect(await inAnotherProcess('cli', dataDir, 'Offline change')).toEqual({ via: 'embedded', names: ['Offline change'] });
+    server = await openDatabase({ dataDir });
+    expect((await createIdentityStores(server).organizations.list()).map((o) => o.name)).toEqual(['Offline change']);
+  });
+
+  it('keeps a server transaction atomic while a CLI connection writes', SLOW, async () => {
+    server = await openDatabase({ dataDir });
+    await serveEmbeddedDatabase(server, dataDir);
+    await server.db.execute(sql`create table scratch (v text)`);
+    const cli = await openDatabaseForCli({ dataDir });
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const serverTransaction = server.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`insert into scratch values ('server')`);
+        await held;
+        tx.rollback();
+      })
+      .catch(() => 'rolled back');
+    await new Promise((r) => setTimeout(r, 50));
+    const cliWrite = Promise.resolve(cli.db.execute(sql`insert into scratch values ('cli')`));
+    expect(await within(cliWrite, 300)).toBe('pending');
+    finish();
+    expect(await serverTransaction).toBe('rolled back');
+    await cliWrite;
+    expect(await values(server)).toEqual(['cli']);
+    await cli.close();
+  });
+
+  it('keeps a CLI transaction atomic while the server writes, and ends one left idle past the timeout', SLOW, async () => {
+    server = await openDatabase({ dataDir });
+    await serveEmbeddedDatabase(server, dataDir, { idleInTransactionTimeoutSeconds: 1 });
+    await server.db.execute(sql`create table scratch (v text)`);
+    const client = new pg.Client({ host: dataDir, port: 5432, user: 'postgres', database: 'postgres' });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query('begin');
+    await client.query(`insert into scratch values ('cli, rolled back')`);
+    const serverWrite = Promise.resolve(server.db.execute(sql`insert into scratch values ('server')`));
+    expect(await within(serverWrite, 300)).toBe('pending');
+    await client.query('rollback');
+    await serverWrite;
+    expect(await values(server)).toEqual(['server']);
+
+    await client.query('begin');
+    await client.query(`insert into scratch values ('cli, abandoned')`);
+    const started = Date.now();
+    await server.db.execute(sql`insert into scratch values ('server, after the timeout')`);
+    expect(Date.now() - started).toBeGreaterThan(800);
+    expect(await values(server)).toEqual(['server', 'server, after the timeout']);
+    await expect(client.query('select 1')).rejects.toThrow();
+  });
+
+  it('answers each of many interleaved queries from two CLI connections and the server with its own result', SLOW, async () => {
+    server = await openDatabase({ dataDir });
+    await serveEmbeddedDatabase(server, dataDir);
+    const clients = [0, 1].map(() => new pg.Client({ host: dataDir, port: 5432, user: 'postgres', database: 'postgres' }));
+    await Promise.all(clients.map((c) => c.connect()));
+    const viaSocket = clients.flatMap((c, i) => Array.from({ length: 40 }, (_, n) => c.query('select $1::int as n', [i * 1000 + n]).then((r) => r.rows[0].n === i * 1000 + n)));
+    const inProcess = Array.from({ length: 40 }, (_, n) => Promise.resolve(server!.db.execute(sql`select ${5000 + n}::int as n`)).then((r) => (r as unknown as { rows: { n: number }[] }).rows[0]!.n === 5000 + n));
+    const answers = await Promise.all([...viaSocket, ...inProcess]);
+    expect(answers.filter(Boolean)).toHaveLength(120);
+    await Promise.all(clients.map((c) => c.end()));
+  });
+
+  it('takes over the folder of a process that died holding it', SLOW, async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await mkdir(path.join(dataDir, 'connect-iam.lock'));
+    await writeFile(path.join(dataDir, 'connect-iam.pid'), JSON.stringify({ pid: dead, hostname: hostname(), startedAt: new Date().toISOString() }));
+    server = await openDatabase({ dataDir });
+    expect(server.kind).toBe('pglite');
+  });
+});
