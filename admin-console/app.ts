@@ -9,9 +9,13 @@ import express, { type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
 import { createPortalAuth } from '../portal-adapters/index.js';
 import { accountRoutes } from './account-routes.js';
+import { accountDetailRoutes } from './account-detail-routes.js';
+import { draftRoutes } from './draft-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { requireCsrfToken } from './csrf.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { requireAdministrator, requireOrganization } from './gate.js';
+import { operatorRoutes } from './operator-routes.js';
 import type { AdminConsoleOptions } from './options.js';
 import { organizationRoutes } from './organization-routes.js';
 import { requestRoutes } from './request-routes.js';
@@ -31,9 +35,10 @@ function baseApp(issuer: string): express.Express {
 
 /**
  * Builds the console (discovers the issuer first). Routes: `/auth/*` (sign-in, callback, logout),
- * `GET|POST /organization`, `GET /`, `GET /accounts`, `GET|POST /accounts/new`, `GET /requests/:id`,
+ * `GET|POST /organization`, `GET /`, `GET /accounts`, `GET|POST /accounts/new`, `GET /accounts/:id`, `POST /accounts/:id/<change>`,
+ * `GET|POST /requests/:id/edit`, `GET /requests/:id`, `GET /audit` and `GET /audit.csv` (the organization's audit log),
  * `POST /requests/:id/(submit|claim|confirm|reject|reclaim|discard|clone)`. Signed-out GETs go to sign-in;
- * accounts without a delegated administrator membership get a 403 page; POSTs need the session's CSRF token.
+ * accounts that are neither delegated administrators nor operators get a 403 page; `/operator/*` (operator-routes.ts) answers 404 to non-operators; POSTs need the session's CSRF token.
  * @throws what `createPortalAuth` throws (invalid options, discovery failure).
  */
 export async function createAdminConsole(options: AdminConsoleOptions): Promise<express.Express> {
@@ -48,8 +53,10 @@ export async function createAdminConsole(options: AdminConsoleOptions): Promise<
   app.use(requireCsrfToken());
   app.use(requireAdministrator(identity));
   app.use(organizationRoutes(options.baseUrl.startsWith('https:')));
+  app.use('/operator', operatorRoutes(identity, { clients: options.clients, timeZone }));
   app.use(requireOrganization(identity, timeZone));
-  app.use(dashboardRoutes(identity), accountRoutes(identity), requestRoutes(identity));
+  app.use(dashboardRoutes(identity), accountRoutes(identity), accountDetailRoutes(identity), draftRoutes(identity), requestRoutes(identity));
+  app.use(auditRoutes(identity));
   app.use((_req, res) => void res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' }));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     (options.logger ?? { warn: (d: object, m: string) => console.warn(m, d) }).warn({ err }, 'admin console request failed');

@@ -3,6 +3,7 @@
  */
 import type { Identity, Organization } from '../identity/index.js';
 import type { PortalSession } from '../portal-adapters/index.js';
+import type { ClientRegistry } from './operator-clients.js';
 
 /** Options of `createAdminConsole`. */
 export interface AdminConsoleOptions {
@@ -19,6 +20,8 @@ export interface AdminConsoleOptions {
   cookieSecret: string;
   /** IANA time zone of times on screen (default `UTC`), e.g. `Asia/Hong_Kong`. */
   timeZone?: string;
+  /** The registered OIDC clients, for the operator's application screens (`/operator/applications`; 404 without it). */
+  clients?: ClientRegistry;
   /** Only for an `http:` issuer (development, tests). */
   allowInsecureRequests?: boolean;
   /** Receives failures; default `console.warn`. */

@@ -28,7 +28,7 @@ export { createOrganizationInput, type OrganizationService } from './organizatio
 export { maskEmail, type EmailOtpFactor, type OtpOutcome } from './authentication/email-otp.js';
 export type { PasswordSignIn, PasswordOutcome, AttemptContext } from './authentication/sign-in.js';
 export { APP_SIGN_IN_AMR, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
-export { normalizeTotpCode } from './authentication/totp.js';
+export { newTotpSecret, normalizeTotpCode, verifyTotp } from './authentication/totp.js';
 export type { ChangePassword } from './accounts/change-password.js';
 export type { AuthenticatorService, AuthenticatorSetup, RegistrationOutcome, FreshCodeOutcome } from './authenticators/authenticator-service.js';
 export { createCampaignInput, type CampaignService, type CampaignView, type RegistrationPrompt } from './authenticators/campaign-service.js';
@@ -37,7 +37,7 @@ export * from './recovery/stores.js';
 export * from './change-requests/index.js';
 export { phoneDigits, phonesMatch } from './recovery/phone.js';
 export { describeDuration } from './recovery/emails.js';
-export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext } from './recovery/password-recovery.js';
+export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext, type LinkPurpose } from './recovery/password-recovery.js';
 
 /** What {@link createIdentity} needs. Durations are seconds. */
 export interface IdentityDeps {
@@ -50,6 +50,8 @@ export interface IdentityDeps {
   displayName: string;
   /** Password reset settings; default {@link DEFAULT_RECOVERY_SETTINGS}. */
   recovery?: RecoverySettings;
+  /** The IdP's public URL (config.issuer, no trailing slash): base of the set-password link emailed to new accounts. Default `http://localhost:3000`. */
+  issuer?: string;
   /** Where failures of background work (recovery emails) are logged with their error id. */
   logger?: Logger;
   /** The authenticator app rules (default {@link DEFAULT_AUTHENTICATOR_POLICY}). */
@@ -83,6 +85,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
   recordEventsInAudit(events, stores.audit);
   const authenticatorPolicy = deps.authenticatorPolicy ?? DEFAULT_AUTHENTICATOR_POLICY;
   const passwordSignIn = createPasswordSignIn({ accounts: stores.accounts, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
+  const issuer = deps.issuer ?? 'http://localhost:3000';
+  const recovery = createPasswordRecovery({ ...stores, events, mailer: deps.mailer, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, setPasswordUrl: (token) => `${issuer}/password/set/${token}`, logger: deps.logger });
   const authenticatorApp = createAuthenticatorAppFactor({ authenticators: stores.authenticators, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   return {
     accounts: createAccountService({ accounts: stores.accounts, organizations: stores.organizations, lockouts: stores.lockouts, events, clock }),
@@ -94,8 +98,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
     campaigns: createCampaignService({ campaigns: stores.campaigns, authenticators: stores.authenticators, events, clock, policy: authenticatorPolicy }),
     authenticatorPolicy,
     changePassword: createChangePassword({ accounts: stores.accounts, passwordSignIn, events, mailer: deps.mailer, clock, displayName: deps.displayName }),
-    recovery: createPasswordRecovery({ ...stores, events, mailer: deps.mailer, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, logger: deps.logger }),
-    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone }),
+    recovery,
+    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
     stores,
     events,
   };

@@ -26,6 +26,8 @@ export interface Account {
   status: AccountStatus;
   /** argon2id PHC string; null until the person sets a password. */
   passwordHash: string | null;
+  /** Holds the operator role: runs organizations, DAs, applications and campaigns in the console. CLI-granted only. */
+  operator: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -15,6 +15,11 @@ export interface OrganizationStore {
   /** Finds by id, by name (case-insensitive) or by one of its participant IDs. */
   findByReference(reference: string): Promise<Organization | null>;
   list(): Promise<Organization[]>;
+  /**
+   * Adds a participant ID after the organization's others.
+   * @throws DomainError `not_found` (organization), `conflict` when any organization already holds it.
+   */
+  addParticipantId(organizationId: string, participantId: string): Promise<void>;
 }
 
 /** Accounts and memberships. */
@@ -36,6 +41,13 @@ export interface AccountStore {
    * user ID, name or email, case-insensitive substring. At most `limit` (default 200).
    */
   listInOrganization(organizationId: string, query?: { text?: string; limit?: number }): Promise<OrganizationAccount[]>;
+  /** Sets the operator role (one conditional UPDATE). @returns true when it changed, false when it already was so or the account is unknown. */
+  setOperator(accountId: string, operator: boolean, now: Date): Promise<boolean>;
+  /**
+   * Makes the membership of `accountId` in `organizationId` a delegated administrator one (conditional UPDATE).
+   * @returns true when it changed, false when it already was. @throws DomainError `not_found` without such membership.
+   */
+  appointDelegatedAdministrator(accountId: string, organizationId: string): Promise<boolean>;
   updatePasswordHash(accountId: string, passwordHash: string, now: Date): Promise<void>;
   setStatus(accountId: string, status: AccountStatus, now: Date): Promise<void>;
 }
@@ -58,7 +70,8 @@ export interface LockoutStore {
    * Atomically reserves one attempt before any credential is checked: starts a new window when the current
    * one is older than `windowSeconds`, otherwise increments `attempts` only while it is below `maxFailures`.
    * One conditional UPDATE (or INSERT … ON CONFLICT), so concurrent callers on any instance never exceed
-   * the budget. `locked` reports the state as of the reservation.
+   * the budget. A locked account is never granted a reservation (`{ reserved: false, locked: true }`), in any
+   * window: see {@link reserveLockedCheck}. `locked` reports the state as of the reservation.
    */
   reserveAttempt(accountId: string, policy: LockoutPolicy, now: Date): Promise<{ reserved: boolean; locked: boolean }>;
   /**
@@ -67,7 +80,10 @@ export interface LockoutStore {
    * account is locked while a burst of guesses still gets at most one extra check. False when not locked or not due.
    */
   reserveLockedCheck(accountId: string, intervalSeconds: number, now: Date): Promise<boolean>;
-  /** Gives back one reservation (the credential was right, so it was no failure). Never below 0. */
+  /**
+   * Gives back one reservation (the password was right, so it was no failure). Never below 0. Only failures
+   * stay counted, so however reservations are given back, no window sees more than `maxFailures` wrong guesses.
+   */
   releaseAttempt(accountId: string): Promise<void>;
   /** Sets `lockedAt` when `attempts >= maxFailures` and not yet locked. True only for the call that locked it. */
   lockIfExhausted(accountId: string, maxFailures: number, now: Date): Promise<boolean>;
@@ -80,25 +96,47 @@ export interface LockoutStore {
 
 /** Emailed one-time codes. */
 export interface EmailOtpStore {
-  /** Stores a new challenge and marks every unconsumed earlier challenge of the same binding consumed. */
-  issue(challenge: EmailOtpChallenge): Promise<void>;
+  /**
+   * Stores a new challenge and marks every unconsumed earlier challenge of the same binding consumed, in one
+   * transaction. With `replaces` (the id of the newest challenge the caller saw), issues only if that challenge
+   * is still unconsumed, taking its row lock, so of concurrent resends exactly one issues a code.
+   * @returns false when `replaces` was given and already consumed (nothing stored); true otherwise.
+   */
+  issue(challenge: EmailOtpChallenge, replaces?: string): Promise<boolean>;
   /** The newest challenge of this account and binding, consumed or not; null when none. */
   findLatest(accountId: string, bindingId: string): Promise<EmailOtpChallenge | null>;
   /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
   consume(id: string, now: Date): Promise<boolean>;
 }
 
-/** Filters for listing audit events; all optional, newest first. */
+/** Filters for listing audit events; all optional, combined with AND; newest first (`occurredAt`, then id). */
 export interface AuditQuery {
+  /** Only events about this account (`AuditEvent.accountId`). */
   accountId?: string;
+  /** Only events stamped with exactly this organization (`AuditEvent.organizationId`). */
   organizationId?: string;
+  /**
+   * The events an organization's delegated administrators may see: those stamped with this organization,
+   * plus events stamped with no organization (sign-in outcomes, locks, resets, factor changes) about an
+   * account that is currently a member of it. Events stamped with another organization are excluded.
+   */
+  visibleToOrganizationId?: string;
+  /** Only this event type (one of `EVENT_TYPES`). */
   type?: string;
+  /** Only events at or after this instant (inclusive). */
+  from?: Date;
+  /** Only events before this instant (exclusive). */
+  before?: Date;
+  /** At most this many events (default 100, capped at 1000 by the store). */
   limit?: number;
+  /** Skips this many matching events first (paging; default 0). */
+  offset?: number;
 }
 
 /** The append-only audit log. */
 export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
+  /** A page of matching events, newest first. Ids that are not UUIDs match nothing (an empty page, no error). */
   list(query: AuditQuery): Promise<AuditEvent[]>;
 }
 

@@ -21,6 +21,7 @@ export async function startAdminConsole(running: RunningConnectIam): Promise<() 
   const clientSecret = await ensureFirstPartyClient(running.clients, { clientId: ADMIN_CONSOLE_CLIENT_ID, clientName: 'Admin console', origin });
   const app = await createAdminConsole({
     identity,
+    clients: running.clients,
     issuer: running.issuer,
     clientId: ADMIN_CONSOLE_CLIENT_ID,
     clientSecret,

@@ -1,6 +1,7 @@
 /**
  * The operator CLI: `npm run iam -- <command> [options] [--json]`.
  *
+ * Operator role: `account grant-operator --user-id U` and `account revoke-operator --user-id U`.
  * Works while the server runs: with the embedded database it connects through the server's local socket
  * (storage `openDatabaseForCli`), otherwise it opens the database itself. Exit codes: 0 success,
  * 1 refused by the domain (validation, not found, conflict, quota), 2 usage error, 3 unexpected failure.
@@ -95,6 +96,20 @@ export function buildCli(out: Output): Command {
         out(wasLocked ? `unlocked ${found.userId}` : `${found.userId} was not locked`, { userId: found.userId, wasLocked });
       }),
     );
+  for (const [name, operator] of [['grant-operator', true], ['revoke-operator', false]] as const) {
+    account
+      .command(name)
+      .description(operator ? 'grant the operator role: the admin console opens its operator screens to the account' : 'revoke the operator role')
+      .requiredOption('--user-id <userId>', 'user ID or email')
+      .action((o: { userId: string }) =>
+        withServices(async ({ identity }) => {
+          const { account: found } = await identity.accounts.getAccountByLogin(o.userId);
+          const changed = await identity.accounts.setOperator(found.id, operator, actor);
+          const state = operator ? 'an operator' : 'not an operator';
+          out(changed ? `${found.userId} is now ${state}` : `${found.userId} was already ${state}`, { userId: found.userId, operator, changed });
+        }),
+      );
+  }
 
   program
     .command('client')

@@ -32,6 +32,7 @@ export function wireIdentity(config: Config, database: Database, deps: { mailer:
     otp: config.otp,
     displayName: config.displayName,
     recovery: config.recovery,
+    issuer: config.issuer,
     authenticatorPolicy: config.authenticator,
     timeZone: config.timeZone,
   });

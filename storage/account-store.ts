@@ -3,7 +3,7 @@
  * the organization (`SELECT … FOR UPDATE`), so concurrent creations never exceed the quota
  * (design/security.md §8); user ID and email are unique case-insensitively through indexes on `lower()`.
  */
-import { and, asc, count, eq, ilike, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, ilike, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Account, AccountStore, Membership } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import type { Db, Executor } from './database.js';
@@ -108,6 +108,20 @@ export function createAccountStore(db: Db): AccountStore {
         .orderBy(asc(sql`lower(${accounts.userId})`))
         .limit(query.limit ?? 200);
       return rows;
+    },
+
+    async setOperator(accountId, operator, now) {
+      if (!isUuid(accountId)) return false;
+      const changed = await db.update(accounts).set({ operator, updatedAt: now }).where(and(eq(accounts.id, accountId), ne(accounts.operator, operator))).returning({ id: accounts.id });
+      return changed.length > 0;
+    },
+
+    async appointDelegatedAdministrator(accountId, organizationId) {
+      const member = and(eq(memberships.accountId, accountId), eq(memberships.organizationId, organizationId));
+      const [found] = isUuid(accountId) && isUuid(organizationId) ? await db.select({ da: memberships.delegatedAdministrator }).from(memberships).where(member).limit(1) : [];
+      if (!found) throw new DomainError('not_found', 'The account is not a member of this organization.');
+      const changed = await db.update(memberships).set({ delegatedAdministrator: true }).where(and(member, eq(memberships.delegatedAdministrator, false))).returning({ id: memberships.accountId });
+      return changed.length > 0;
     },
 
     updatePasswordHash: (accountId, passwordHash, now) => update(accountId, { passwordHash, updatedAt: now }),

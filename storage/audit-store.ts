@@ -1,16 +1,33 @@
 /**
  * {@link AuditStore} on PostgreSQL: append-only `audit_events`, listed newest first.
  */
-import { and, desc, eq, type SQL } from 'drizzle-orm';
-import type { AuditStore } from '../identity/index.js';
+import { and, desc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
+import type { AuditQuery, AuditStore } from '../identity/index.js';
 import type { Db } from './database.js';
 import { isUuid } from './postgres-errors.js';
-import { auditEvents } from './schema.js';
+import { auditEvents, memberships } from './schema.js';
 
 /** Events returned by `list` when the query gives no limit. */
 export const AUDIT_LIST_DEFAULT_LIMIT = 100;
 /** The most events one `list` call returns, whatever limit it asks for. */
 export const AUDIT_LIST_MAX_LIMIT = 1000;
+
+/** Events of `organizationId`, or organization-less events about its current members. */
+function visibleTo(db: Db, organizationId: string): SQL | undefined {
+  const members = db.select({ accountId: memberships.accountId }).from(memberships).where(eq(memberships.organizationId, organizationId));
+  return or(eq(auditEvents.organizationId, organizationId), and(isNull(auditEvents.organizationId), inArray(auditEvents.accountId, members)));
+}
+
+function conditions(db: Db, query: AuditQuery): SQL[] {
+  const where: (SQL | undefined)[] = [];
+  if (query.accountId) where.push(eq(auditEvents.accountId, query.accountId));
+  if (query.organizationId) where.push(eq(auditEvents.organizationId, query.organizationId));
+  if (query.visibleToOrganizationId) where.push(visibleTo(db, query.visibleToOrganizationId));
+  if (query.type) where.push(eq(auditEvents.type, query.type));
+  if (query.from) where.push(gte(auditEvents.occurredAt, query.from));
+  if (query.before) where.push(lt(auditEvents.occurredAt, query.before));
+  return where.filter((c): c is SQL => c !== undefined);
+}
 
 /** Creates the audit store over `db`. */
 export function createAuditStore(db: Db): AuditStore {
@@ -20,18 +37,16 @@ export function createAuditStore(db: Db): AuditStore {
     },
 
     async list(query) {
-      if ((query.accountId && !isUuid(query.accountId)) || (query.organizationId && !isUuid(query.organizationId))) return [];
-      const conditions: SQL[] = [];
-      if (query.accountId) conditions.push(eq(auditEvents.accountId, query.accountId));
-      if (query.organizationId) conditions.push(eq(auditEvents.organizationId, query.organizationId));
-      if (query.type) conditions.push(eq(auditEvents.type, query.type));
+      const ids = [query.accountId, query.organizationId, query.visibleToOrganizationId];
+      if (ids.some((id) => id !== undefined && id !== '' && !isUuid(id))) return [];
       const limit = Math.min(Math.max(query.limit ?? AUDIT_LIST_DEFAULT_LIMIT, 1), AUDIT_LIST_MAX_LIMIT);
       return db
         .select()
         .from(auditEvents)
-        .where(and(...conditions))
+        .where(and(...conditions(db, query)))
         .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
-        .limit(limit);
+        .limit(limit)
+        .offset(Math.max(query.offset ?? 0, 0));
     },
   };
 }

@@ -76,5 +76,16 @@ export function createOrganizationStore(db: Db): OrganizationStore {
     async list() {
       return withParticipantIds(db, await db.select().from(organizations).orderBy(asc(organizations.name)));
     },
+
+    async addParticipantId(organizationId, participantId) {
+      const organization = isUuid(organizationId) ? await findOne(eq(organizations.id, organizationId)) : null;
+      if (!organization) throw new DomainError('not_found', 'The organization does not exist.');
+      try {
+        await db.insert(participantIds).values({ participantId, organizationId, position: sql`(select coalesce(max(${participantIds.position}), -1) + 1 from ${participantIds} where ${participantIds.organizationId} = ${organizationId})` });
+      } catch (error) {
+        if (uniqueViolation(error) === null) throw error;
+        throw await conflictFor(db, { ...organization, participantIds: [participantId] }, 'participant_ids_pkey');
+      }
+    },
   };
 }

@@ -47,6 +47,8 @@ export const accounts = pgTable(
     passwordHash: text('password_hash'),
     /** Second factor asked for first at sign-in when the account has a confirmed authenticator app. */
     preferredFactor: text('preferred_factor', { enum: ['app', 'email'] }).notNull().default('app'),
+    /** Holds the operator role (the console's operator screens); granted and revoked only by the operator CLI. */
+    operator: boolean('operator').notNull().default(false),
     createdAt: instant('created_at').notNull(),
     updatedAt: instant('updated_at').notNull(),
   },

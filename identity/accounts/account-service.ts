@@ -62,6 +62,18 @@ export interface AccountService {
   countInOrganization(organizationId: string): Promise<number>;
   /** Clears a lockout. @returns true when the account was locked. */
   unlockAccount(accountId: string, actor: string): Promise<boolean>;
+  /**
+   * Grants (`operator` true) or revokes the operator role; publishes `account.operator_granted` or
+   * `account.operator_revoked` when it changed. @returns true when it changed. @throws DomainError `not_found`.
+   */
+  setOperator(accountId: string, operator: boolean, actor: string): Promise<boolean>;
+  /**
+   * The operator appoints a member of the organization delegated administrator directly (the first DAs of an
+   * organization, who cannot ask each other yet); publishes `account.delegated_administrator_appointed`.
+   * @returns true when it changed, false when the account already was one.
+   * @throws DomainError `not_found` (no such membership), `conflict` (the account is not active).
+   */
+  appointDelegatedAdministrator(accountId: string, organizationId: string, actor: string): Promise<boolean>;
 }
 
 /** Creates the account service. */
@@ -94,6 +106,7 @@ export function createAccountService(deps: {
         phone: data.phone,
         status: 'active',
         passwordHash: data.password ? await hashPassword(data.password) : null,
+        operator: false,
         createdAt: now,
         updatedAt: now,
       };
@@ -120,6 +133,21 @@ export function createAccountService(deps: {
       const wasLocked = await lockouts.unlock(accountId, clock.now());
       if (wasLocked) await events.publish({ type: 'account.unlocked', accountId, actor }, clock.now());
       return wasLocked;
+    },
+    async setOperator(accountId, operator, actor) {
+      const account = await accounts.findById(accountId);
+      if (!account) throw new DomainError('not_found', 'No such account.');
+      const changed = await accounts.setOperator(account.id, operator, clock.now());
+      if (changed) await events.publish({ type: operator ? 'account.operator_granted' : 'account.operator_revoked', accountId: account.id, actor, data: { userId: account.userId } }, clock.now());
+      return changed;
+    },
+    async appointDelegatedAdministrator(accountId, organizationId, actor) {
+      const account = await accounts.findById(accountId);
+      if (!account) throw new DomainError('not_found', 'The account is not a member of this organization.');
+      if (account.status !== 'active') throw new DomainError('conflict', `The account ${account.userId} is ${account.status}; only an active account can be a delegated administrator.`);
+      const changed = await accounts.appointDelegatedAdministrator(accountId, organizationId);
+      if (changed) await events.publish({ type: 'account.delegated_administrator_appointed', accountId, organizationId, actor, data: { userId: account.userId, direct: true } }, clock.now());
+      return changed;
     },
   };
 }

@@ -31,7 +31,7 @@ export async function applyChange(applier: ChangeApplier, request: ChangeRequest
   switch (request.type) {
     case 'create_account': {
       const p = request.payload as PayloadOf<'create_account'>;
-      const account = { id: accountId, userId: p.userId, name: p.name, email: p.email, phone: p.phone, status: 'active' as const, passwordHash: null, createdAt: now, updatedAt: now };
+      const account = { id: accountId, userId: p.userId, name: p.name, email: p.email, phone: p.phone, status: 'active' as const, passwordHash: null, operator: false, createdAt: now, updatedAt: now };
       await applier.createAccount(account, { accountId, organizationId: request.organizationId, functions: p.functions, delegatedAdministrator: false, createdAt: now }, quota);
       return [{ type: 'account.created', ...base, data: { ...data, userId: p.userId, functions: p.functions, delegatedAdministrator: false } }];
     }

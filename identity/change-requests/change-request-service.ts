@@ -3,6 +3,7 @@
  * atomic transition that publishes a `change_request.*` event. DAs act only in organizations where they
  * hold a delegated administrator membership (elsewhere: `not_found`). Times in messages use `timeZone`.
  */
+import { DomainError } from '../../lib/index.js';
 import { ACCOUNT_QUOTA_PER_ORGANIZATION } from '../../policies/index.js';
 import { claim, confirm, reject } from './checker.js';
 import type { ChangeRequestActor, ChangeRequestDeps } from './context.js';
@@ -55,6 +56,8 @@ export interface ChangeRequestService {
   countTasks(actor: ChangeRequestActor, organizationId: string): Promise<number>;
   /** Every organization's requests (operator screens; default: those `sent_to_operator`). No access check: the caller is the operator. */
   listForOperator(query?: Omit<ChangeRequestQuery, 'viewerId' | 'checkableBy'>): Promise<DashboardPage>;
+  /** Any organization's request, drafts excepted (operator screens; no access check: the caller is the operator). @throws DomainError `not_found`. */
+  getForOperator(requestId: string): Promise<ChangeRequestView>;
 }
 
 /** Creates the service. */
@@ -76,5 +79,10 @@ export function createChangeRequestService(deps: ChangeRequestDeps): ChangeReque
     list: (actor, query) => listRequests(ctx, actor, query),
     countTasks: (actor, organizationId) => countTasks(ctx, actor, organizationId),
     listForOperator: (query = { statuses: ['sent_to_operator'] }) => ctx.changeRequests.list(query),
+    async getForOperator(requestId) {
+      const request = await ctx.changeRequests.findById(requestId);
+      if (!request || request.status === 'draft') throw new DomainError('not_found', 'No such change request.');
+      return request;
+    },
   };
 }

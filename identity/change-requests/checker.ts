@@ -28,9 +28,15 @@ export async function claim(ctx: ChangeRequestContext, actor: ChangeRequestActor
   return (await ctx.changeRequests.findById(requestId))!;
 }
 
-/** After a change was applied: its audit events, the maker's mail, and the account holder's when their factor was reset. */
+/**
+ * After a change was applied: its audit events, the new account's set-password link (whose failure is logged
+ * and recorded, never thrown: the change is committed), and the account holder's mail when their factor was reset.
+ */
 async function afterApplied(ctx: ChangeRequestContext, request: ChangeRequest, applied: EventInput[]): Promise<void> {
   for (const event of applied) await ctx.events.publish(event, ctx.clock.now());
+  if (request.type === 'create_account' && request.accountId) {
+    await ctx.sendSetPasswordLink(request.accountId, { reference: request.reference, actor: request.checkerId ?? request.makerId, organizationId: request.organizationId });
+  }
   if (request.type === 'reset_second_factor' && request.accountId) {
     const account = await ctx.accounts.findById(request.accountId);
     if (account) await notifyAccountHolder(ctx.mailer, ctx.displayName, account, 'your second factor was reset', `Your delegated administrators reset your second factor (${request.reference}). Sign-in now sends a one-time code to this email address.`);

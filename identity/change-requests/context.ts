@@ -24,6 +24,11 @@ export interface ChangeRequestDeps {
   timeZone?: string;
   /** Accounts per organization, DAs included (default `ACCOUNT_QUOTA_PER_ORGANIZATION`, 20). */
   quota?: number;
+  /**
+   * Emails a just-created account its single-use set-password link (identity/recovery's
+   * `PasswordRecovery.sendSetPasswordLink`). Never rejects; resolves to null when sent, else the failure's error id.
+   */
+  sendSetPasswordLink: (accountId: string, context: { reference: string | null; actor: string; organizationId: string }) => Promise<string | null>;
 }
 
 /** The DA acting: their account id and, for the audit log, the client IP. */

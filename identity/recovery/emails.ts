@@ -1,6 +1,7 @@
 /**
- * The two emails of password recovery: the reset link ("Forgotten password email") and the notice that the
- * password was changed. Plain text and HTML alternatives; every value placed in HTML is escaped.
+ * The emails of password recovery: the reset link ("Forgotten password email"), the notice that the password
+ * was changed, and the set-password link a new account receives. Plain text and HTML alternatives; every value
+ * placed in HTML is escaped.
  */
 import type { MailMessage } from '../../lib/index.js';
 import type { Account } from '../model.js';
@@ -23,6 +24,14 @@ ${body}
 </body></html>`;
 }
 
+/** The button and the copyable full link of a link email (escaped HTML paragraphs). */
+function linkParagraphs(label: string, link: string): string[] {
+  return [
+    `<a href="${escapeHtml(link)}" style="display:inline-block;background:#0b5394;color:#ffffff;text-decoration:none;font-weight:bold;padding:12px 24px;border-radius:4px">${escapeHtml(label)}</a>`,
+    `Or copy this link into your browser:<br><span style="word-break:break-all;font-family:monospace">${escapeHtml(link)}</span>`,
+  ];
+}
+
 /**
  * The reset email: subject `<display name>: Forgotten password email`, a "Reset password" button, the full
  * link as copyable text, its validity ("effective for 2 hours") and what to do if the person did not ask.
@@ -34,15 +43,7 @@ export function resetEmail(input: { displayName: string; account: Account; link:
   const how = `Press "Reset password", or copy the whole link below into your browser, to choose a new password. The link will be effective for ${validity} and works once. If you asked more than once, only the link in the newest email works.`;
   const notYou = 'If you did not ask for this, delete this email: your password stays unchanged. If it keeps happening, tell your delegated administrator.';
   const text = `Dear ${account.name},\n\n${intro}\n\n${how}\n\nReset password:\n${link}\n\n${notYou}\n\nThis email was sent automatically; please do not reply to it.\n`;
-  const button = `<a href="${escapeHtml(link)}" style="display:inline-block;background:#0b5394;color:#ffffff;text-decoration:none;font-weight:bold;padding:12px 24px;border-radius:4px">Reset password</a>`;
-  const html = htmlBody(displayName, [
-    `Dear ${escapeHtml(account.name)},`,
-    escapeHtml(intro),
-    escapeHtml(how),
-    button,
-    `Or copy this link into your browser:<br><span style="word-break:break-all;font-family:monospace">${escapeHtml(link)}</span>`,
-    escapeHtml(notYou),
-  ]);
+  const html = htmlBody(displayName, [`Dear ${escapeHtml(account.name)},`, escapeHtml(intro), escapeHtml(how), ...linkParagraphs('Reset password', link), escapeHtml(notYou)]);
   return { to: account.email, subject: `${displayName}: Forgotten password email`, text, html };
 }
 
@@ -55,4 +56,21 @@ export function passwordChangedEmail(input: { displayName: string; account: Acco
   const text = `Dear ${account.name},\n\n${what}\n\n${notYou}\n\nThis email was sent automatically; please do not reply to it.\n`;
   const html = htmlBody(displayName, [`Dear ${escapeHtml(account.name)},`, escapeHtml(what), escapeHtml(notYou)]);
   return { to: account.email, subject: `${displayName}: your password was changed`, text, html };
+}
+
+/**
+ * The welcome email of an account created by a confirmed change request: subject `<display name>: set your
+ * password`, a "Set your password" button, the full link as copyable text, its validity ("effective for 72
+ * hours"), and how sign-in works afterwards (user ID, password, one-time code emailed to this address).
+ */
+export function setPasswordEmail(input: { displayName: string; account: Account; link: string; ttlSeconds: number }): MailMessage {
+  const { displayName, account, link } = input;
+  const validity = describeDuration(input.ttlSeconds);
+  const intro = `Your delegated administrators created a ${displayName} account for you. Your user ID is ${account.userId}.`;
+  const how = `Press "Set your password", or copy the whole link below into your browser, to choose your password. The link will be effective for ${validity} and works once.`;
+  const then = `Then sign in with your user ID and your password; each sign-in also asks for a one-time code that we email to this address.`;
+  const expired = 'If the link has expired, use "Forgot password?" on the sign-in page, or ask your delegated administrator. If you did not expect this email, tell your delegated administrator.';
+  const text = `Dear ${account.name},\n\n${intro}\n\n${how}\n\nSet your password:\n${link}\n\n${then}\n\n${expired}\n\nThis email was sent automatically; please do not reply to it.\n`;
+  const html = htmlBody(displayName, [`Dear ${escapeHtml(account.name)},`, escapeHtml(intro), escapeHtml(how), ...linkParagraphs('Set your password', link), escapeHtml(then), escapeHtml(expired)]);
+  return { to: account.email, subject: `${displayName}: set your password`, text, html };
 }

@@ -7,6 +7,7 @@
  *   POST /password/forgot           the same "if the details match, we have sent an email" page for everyone
  *   GET  /password/reset/:token     new-password form (never consumes the link), or "no longer valid"
  *   POST /password/reset/:token     sets the password, consuming the link; or field errors; or "no longer valid"
+ *   GET/POST /password/set/:token   the same for a new account's set-password link ("Set your password")
  */
 import { Router } from 'express';
 import cookieParser from 'cookie-parser';
@@ -31,5 +32,7 @@ export function recoveryRouter(input: { identity: Identity; render: RenderPage; 
   router.post('/password/forgot', form, csrf.verify, submitForgotForm(deps));
   router.get('/password/reset/:token', showResetForm(deps));
   router.post('/password/reset/:token', form, csrf.verify, submitResetForm(deps));
+  router.get('/password/set/:token', showResetForm(deps));
+  router.post('/password/set/:token', form, csrf.verify, submitResetForm(deps));
   return router;
 }

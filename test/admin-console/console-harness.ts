@@ -28,7 +28,7 @@ export async function startTestConsole(t: TestIdp, options: { timeZone?: string 
   const port = await freePort();
   const url = `http://localhost:${port}`;
   const client = { clientId: 'admin-console', clientSecret: await registerFirstPartyClient(t.idp.clients, { clientId: 'admin-console', clientName: 'Admin console', origin: url }) };
-  const app = await createAdminConsole({ identity: t.idp.identity, issuer: t.issuer, clientId: client.clientId, clientSecret: client.clientSecret, baseUrl: url, cookieSecret: CONSOLE_COOKIE_SECRET, allowInsecureRequests: true, timeZone: options.timeZone, logger: { warn: () => {} } });
+  const app = await createAdminConsole({ identity: t.idp.identity, clients: t.idp.clients, issuer: t.issuer, clientId: client.clientId, clientSecret: client.clientSecret, baseUrl: url, cookieSecret: CONSOLE_COOKIE_SECRET, allowInsecureRequests: true, timeZone: options.timeZone, logger: { warn: () => {} } });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });

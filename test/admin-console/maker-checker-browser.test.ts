@@ -2,20 +2,24 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPath, launchBrowser, signInWithEmailCode } from '../support/browser.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { startTestPortals, type TestPortals } from '../support/portals.js';
 import { startTestConsole, type TestConsole } from './console-harness.js';
 
 describe('maker-checker in the admin console, in a real browser', () => {
   let t: TestIdp;
   let c: TestConsole;
+  let portals: TestPortals;
   let browser: Browser;
 
   beforeAll(async () => {
     t = await startTestIdp();
     c = await startTestConsole(t);
+    portals = await startTestPortals(t);
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
+    await portals?.close();
     await c?.close();
     await t?.close();
   });
@@ -28,7 +32,7 @@ describe('maker-checker in the admin console, in a real browser', () => {
     await page.waitForURL((url) => url.toString().startsWith(c.url) && !url.pathname.startsWith('/auth/'));
   }
 
-  it('DA 1 requests a new account; DA 2 on a phone claims and confirms it; the account exists', async () => {
+  it('DA 1 requests a new account; DA 2 on a phone claims and confirms it; the new user sets a password from the email and signs in to the eService portal', async () => {
     const maker = await t.createAccount({ userId: 'mc.maker', delegatedAdministrator: true });
     const checker = await t.createAccount({ userId: 'mc.checker', delegatedAdministrator: true });
 
@@ -63,6 +67,7 @@ describe('maker-checker in the admin console, in a real browser', () => {
     expect(await page.locator('main').innerText()).toMatch(/Claimed by Test mc\.checker \d{2}-\w{3}-\d{4} \d{2}:\d{2}/);
     expect(await page.locator('main').innerText()).toContain('New settlement clerk, starts Monday.');
     await page.screenshot({ path: await artifactPath('admin-console-request-phone.png'), fullPage: true });
+    const mailsBeforeConfirm = t.smtp.messages.length;
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL(/done=confirm/);
     expect(await page.locator('main').innerText()).toContain('Confirmed: the change is done.');
@@ -72,5 +77,28 @@ describe('maker-checker in the admin console, in a real browser', () => {
     const created = await t.idp.identity.accounts.getAccountByLogin('jchan01');
     expect(created.account.name).toBe('Jane Chan');
     expect(created.memberships[0]!.functions).toEqual(['EU_SettlementDepository']);
+
+    const welcome = await t.smtp.waitFor('jane.chan@example.com', { since: mailsBeforeConfirm });
+    expect(welcome.subject).toBe('connect-iam: set your password');
+    const link = /https?:\/\/\S+\/password\/set\/[A-Za-z0-9_-]+/.exec(welcome.text)?.[0];
+    expect(link?.startsWith(`${t.issuer}/password/set/`)).toBe(true);
+    const user = { userId: 'jchan01', email: 'jane.chan@example.com', password: 'lantern orchard quietly humming' };
+    const newUser = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const userPage = await newUser.newPage();
+    await userPage.goto(link!);
+    expect(await userPage.getByRole('heading', { level: 1 }).innerText()).toBe('Set your password');
+    expect(await userPage.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await userPage.screenshot({ path: await artifactPath('idp-set-password-phone.png'), fullPage: true });
+    await userPage.getByLabel('New password', { exact: true }).fill(user.password);
+    await userPage.getByLabel('Confirm new password').fill(user.password);
+    await userPage.getByRole('button', { name: 'Set password' }).click();
+    await userPage.getByText('Your password is set.').waitFor();
+    await userPage.goto(portals.eserviceUrl);
+    await userPage.getByRole('link', { name: 'Sign in' }).click();
+    await userPage.waitForURL((url) => url.toString().startsWith(t.issuer));
+    await signInWithEmailCode(userPage, t.smtp, user);
+    await userPage.waitForURL((url) => url.toString().startsWith(portals.eserviceUrl) && !url.pathname.startsWith('/auth/'));
+    await expect.poll(() => userPage.locator('main').innerText()).toContain('Jane Chan');
+    await newUser.close();
   });
 });

@@ -18,7 +18,7 @@ export function anOrganization(overrides: Partial<Organization> = {}): Organizat
 export function anAccount(overrides: Partial<Account> = {}): Account {
   const id = unique().toLowerCase();
   const now = new Date();
-  return { id: newId(), userId: `user${id}`, name: `User ${id}`, email: `user${id}@example.com`, phone: '+852 5555 0000', status: 'active', passwordHash: null, createdAt: now, updatedAt: now, ...overrides };
+  return { id: newId(), userId: `user${id}`, name: `User ${id}`, email: `user${id}@example.com`, phone: '+852 5555 0000', status: 'active', passwordHash: null, operator: false, createdAt: now, updatedAt: now, ...overrides };
 }
 
 /** A membership of `account` in `organization`. */

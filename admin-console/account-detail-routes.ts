@@ -1,0 +1,91 @@
+/**
+ * `/accounts/:id`: one account of the administered organization (membership, functions, status, second
+ * factor, lockout, last sign-in) and the forms that request a change to it — `POST /accounts/:id/<change>`
+ * saves a change request and submits it to a checker. Another organization's account answers 404.
+ */
+import express from 'express';
+import { z } from 'zod';
+import type { ChangeRequestType, Identity } from '../identity/index.js';
+import { accountFacts, findOrganizationAccount, type AccountFacts } from './account-facts.js';
+import { functionChoices, functionsField } from './account-routes.js';
+import type { AdminContext } from './options.js';
+import { notFound, type FormProblem } from './render.js';
+import { requestChange, submittedHref } from './submit-change.js';
+
+/** One change form of the detail page: its URL slug, request type, heading, explanation and button. */
+export interface ChangeForm {
+  slug: string;
+  type: ChangeRequestType;
+  heading: string;
+  explain: string;
+  button: string;
+  danger: boolean;
+}
+
+/** Every change form, in the order shown; the page offers those {@link AccountFacts.changes} lists. */
+export const CHANGE_FORMS: readonly ChangeForm[] = [
+  { slug: 'functions', type: 'change_functions', heading: 'Change functions', explain: 'The checked functions replace the current ones.', button: 'Request the new functions', danger: false },
+  { slug: 'suspend', type: 'suspend_account', heading: 'Suspend', explain: 'The person cannot sign in until the account is reactivated; their sessions end.', button: 'Request suspension', danger: true },
+  { slug: 'reactivate', type: 'reactivate_account', heading: 'Reactivate', explain: 'The person can sign in again.', button: 'Request reactivation', danger: false },
+  { slug: 'unlock', type: 'unlock_account', heading: 'Unlock', explain: 'Clears the lock after too many failed sign-ins.', button: 'Request unlock', danger: false },
+  { slug: 'reset-second-factor', type: 'reset_second_factor', heading: 'Reset second factor', explain: 'Removes the authenticator app; the person then signs in with a code sent by email.', button: 'Request second factor reset', danger: false },
+  { slug: 'close', type: 'close_account', heading: 'Close account', explain: 'Final: the person can never sign in with this account again; their sessions end.', button: 'Request closure', danger: true },
+  { slug: 'appoint-delegated-administrator', type: 'appoint_delegated_administrator', heading: 'Appoint delegated administrator', explain: 'After a checker confirms, the operator completes the appointment.', button: 'Request appointment', danger: false },
+  { slug: 'remove-delegated-administrator', type: 'remove_delegated_administrator', heading: 'Remove delegated administrator', explain: 'After a checker confirms, the operator completes the removal.', button: 'Request removal', danger: true },
+];
+const SLUGS = CHANGE_FORMS.map((f) => f.slug) as [string, ...string[]];
+
+/** Exactly the fields the change forms show (no mass assignment); the account comes from the URL. */
+export const changeForm = z.object({
+  functions: functionsField,
+  message: z.string().max(4000).optional(),
+});
+
+/** What a refused form shows again: which form, what was entered, and the draft when one was saved. */
+interface Refused {
+  slug: string;
+  functions: string[];
+  message: string;
+  problem: FormProblem;
+  draftHref: string | null;
+}
+
+function render(res: express.Response, account: AccountFacts, refused: Refused | null): void {
+  const admin = res.locals.admin as AdminContext;
+  const forms = CHANGE_FORMS.filter((f) => account.changes.includes(f.type));
+  res.status(refused?.problem.status ?? 200).render('account', { title: `${account.name} (${account.userId})`, admin, account, forms, functionChoices, refused });
+}
+
+/** Routes of the account detail page and its change forms. */
+export function accountDetailRoutes(identity: Identity): express.Router {
+  const router = express.Router();
+  const load = async (res: express.Response, id: string) => {
+    const admin = res.locals.admin as AdminContext;
+    const target = z.uuid().safeParse(id).success ? await findOrganizationAccount(identity, admin.organization.id, id) : null;
+    return target ? { target, facts: await accountFacts(identity, target, admin.timeZone) } : null;
+  };
+  router.get('/accounts/:id', async (req, res) => {
+    const found = await load(res, req.params.id);
+    if (!found) return notFound(res);
+    render(res, found.facts, null);
+  });
+  router.post('/accounts/:id/:change', async (req, res) => {
+    const admin = res.locals.admin as AdminContext;
+    const slug = z.enum(SLUGS).safeParse(req.params.change);
+    const found = slug.success ? await load(res, req.params.id) : null;
+    const form = changeForm.safeParse(req.body);
+    if (!found || !slug.success) return notFound(res);
+    const change = CHANGE_FORMS.find((f) => f.slug === slug.data)!;
+    const entered = { slug: change.slug, functions: form.success ? form.data.functions : [], message: form.success ? (form.data.message ?? '') : '', draftHref: null };
+    if (!form.success) return render(res, found.facts, { ...entered, problem: { status: 400, message: 'The form is not valid.', fieldErrors: {} } });
+    if (!found.facts.changes.includes(change.type)) {
+      return render(res, found.facts, { ...entered, problem: { status: 409, message: `${change.heading} does not apply to ${found.facts.userId} now.`, fieldErrors: {} } });
+    }
+    const payload = change.type === 'change_functions' ? { accountId: found.target.account.id, functions: form.data.functions } : { accountId: found.target.account.id };
+    const outcome = await requestChange(identity, admin, change.type, payload, form.data.message);
+    if (outcome.kind === 'submitted') return res.redirect(303, submittedHref(outcome.requestId));
+    if (outcome.kind === 'not_found') return notFound(res);
+    render(res, found.facts, { ...entered, problem: outcome.problem, draftHref: outcome.draftId ? `/requests/${encodeURIComponent(outcome.draftId)}` : null });
+  });
+  return router;
+}

@@ -1,0 +1,66 @@
+/**
+ * The set-password link of a new account (issue 5: "the new user receives an email to set their password, a
+ * single-use link, like a reset"). The same machinery as a reset link — a random token stored only as its
+ * SHA-256 hash in the reset-token store, single use, only the newest link of the account works — with purpose
+ * `set_password`, its own validity (`SET_PASSWORD_TTL_SECONDS`, default 72 hours) and its own email.
+ * The link opens the reset page titled "Set your password"; the password policy applies as for a reset.
+ */
+import { addSeconds, newId, randomToken, sha256Hex, type Clock, type Mailer } from '../../lib/index.js';
+import type { EventBus } from '../events.js';
+import type { AccountStore } from '../stores.js';
+import type { BackgroundTasks } from './background.js';
+import { setPasswordEmail } from './emails.js';
+import type { PasswordResetStore } from './stores.js';
+
+/** What {@link sendSetPasswordLink} needs. */
+export interface SetPasswordLinkDeps {
+  accounts: AccountStore;
+  passwordResets: PasswordResetStore;
+  events: EventBus;
+  mailer: Mailer;
+  clock: Clock;
+  displayName: string;
+  /** Builds the link from a token, from the configured public URL (e.g. `https://iam.example/password/set/<token>`). */
+  setPasswordUrl: (token: string) => string;
+  /** Validity of the link, in seconds. */
+  ttlSeconds: number;
+  background: BackgroundTasks;
+}
+
+/** Why a link is sent, for the audit log: e.g. the reference of the change request that created the account. */
+export interface SetPasswordLinkContext {
+  reference?: string | null;
+  /** Who caused it (the checker's account id or the operator's actor string). */
+  actor?: string | null;
+  /** The organization whose audit log shows the event. */
+  organizationId?: string | null;
+}
+
+/**
+ * Issues a set-password link for the account (superseding its earlier unused ones) and emails it to the
+ * account's address; records `password_reset.email_sent` (data.purpose `set_password`, data.expiresAt).
+ * Never rejects: a failure (unknown account, store or mail outage) is logged with an error id and recorded as
+ * `password_reset.email_failed` (data.email `set_password_link`, data.errorId); the person can still use
+ * "Forgot password?".
+ * @returns null when the email was handed to the mailer, otherwise the error id.
+ */
+export function sendSetPasswordLink(deps: SetPasswordLinkDeps, accountId: string, context: SetPasswordLinkContext = {}): Promise<string | null> {
+  const { events, clock } = deps;
+  const who = { accountId, organizationId: context.organizationId ?? null, actor: context.actor ?? null };
+  const reference = context.reference ?? null;
+  return deps.background.runNow(
+    'set_password_link',
+    async () => {
+      const account = await deps.accounts.findById(accountId);
+      if (!account) throw new Error(`no account ${accountId}`);
+      const now = clock.now();
+      const token = randomToken(32);
+      const expiresAt = addSeconds(now, deps.ttlSeconds);
+      await deps.passwordResets.issue({ id: newId(), accountId, purpose: 'set_password', tokenHash: sha256Hex(token), createdAt: now, expiresAt, consumedAt: null });
+      await deps.mailer.send(setPasswordEmail({ displayName: deps.displayName, account, link: deps.setPasswordUrl(token), ttlSeconds: deps.ttlSeconds }));
+      await events.publish({ type: 'password_reset.email_sent', ...who, data: { purpose: 'set_password', expiresAt: expiresAt.toISOString(), reference } }, clock.now());
+    },
+    (errorId, error) =>
+      events.publish({ type: 'password_reset.email_failed', ...who, data: { email: 'set_password_link', errorId, error: error instanceof Error ? error.message : String(error), reference } }, clock.now()),
+  );
+}
