@@ -36,6 +36,14 @@ function describe(error: unknown): { status: number; title: string; message: str
   return undefined;
 }
 
+/**
+ * The request path as logged: the secret token of a password link (`/password/reset/<token>` and the like)
+ * is replaced by `[token]`, so a refused or failed request on that page never writes a live link to the logs.
+ */
+export function loggedPath(path: string): string {
+  return path.replace(/^(\/password\/[a-z-]+\/)[^/]+/, '$1[token]');
+}
+
 /** Creates the handler; mount it after every route of the IdP's own pages. */
 export function errorPage(deps: { render: RenderPage; logger: Logger; provider: Provider; restartUrl: RestartUrl }): ErrorRequestHandler {
   const { render, logger, provider, restartUrl } = deps;
@@ -46,13 +54,13 @@ export function errorPage(deps: { render: RenderPage; logger: Logger; provider: 
     const known = describe(error);
     const backHref = /\/interaction\//.test(req.originalUrl) ? req.originalUrl.replace(/^(.*\/interaction\/[^/?]+)[^?]*/, '$1') : undefined; // the step page
     if (known) {
-      const details = { errorId, status: known.status, path: req.path, code: (error as DomainError).code ?? (error as BodyParserError).type };
+      const details = { errorId, status: known.status, path: loggedPath(req.path), code: (error as DomainError).code ?? (error as BodyParserError).type };
       if (known.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
       if (known.status >= 500) logger.error({ ...details, err: error }, 'request failed');
       else logger.info(details, 'request refused');
       return sendPage(res, render, known.status, 'error', { ...known, errorId: known.status >= 500 ? errorId : null, backHref });
     }
-    logger.error({ err: error, errorId, path: req.path }, 'request failed');
+    logger.error({ err: error, errorId, path: loggedPath(req.path) }, 'request failed');
     return sendPage(res, render, 500, 'error', { title: 'Something went wrong', message: 'Something went wrong on our side. Please try again in a moment.', errorId, backHref });
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Demo data for a first start on an empty embedded database: one organization with two participant IDs,
- * two delegated administrators and business users showing every ECP case, and the two demo portals as
- * OIDC clients. The README lists these accounts; never used in production.
+ * two delegated administrators and business users showing every ECP case, an operator, and the two demo
+ * portals as OIDC clients. The README lists these accounts; never used in production.
  */
 import type { Identity } from '../identity/index.js';
 
@@ -20,10 +20,19 @@ export const DEMO_ACCOUNTS = [
 /** The demo organization. */
 export const DEMO_ORGANIZATION = { name: 'Demo Securities Limited', participantIds: ['B01234', 'CDEMO'] };
 
+/**
+ * The demo operator (the exchange's support staff, design/domain.md): a member of the operator's own
+ * organization, holding the operator role, so the console's operator screens can be tried.
+ */
+export const DEMO_OPERATOR = {
+  organization: { name: 'Demo Exchange Operations', participantIds: ['OPS001'] },
+  account: { userId: 'ops.olivia', name: 'Olivia Tam', email: 'olivia.tam@example.com', phone: '+852 5555 0100' },
+};
+
 /** Client ids of the demo portals. */
 export const DEMO_CLIENT_IDS = { eservice: 'eservice-portal', ecp: 'ecp' } as const;
 
-/** Seeds the demo organization and accounts. Call only on an empty database. */
+/** Seeds the demo organization and accounts, and the demo operator. Call only on an empty database. */
 export async function seedDemoAccounts(identity: Identity): Promise<void> {
   const organization = await identity.organizations.createOrganization(DEMO_ORGANIZATION, 'demo-data');
   for (const a of DEMO_ACCOUNTS) {
@@ -32,4 +41,7 @@ export async function seedDemoAccounts(identity: Identity): Promise<void> {
       'demo-data',
     );
   }
+  const operations = await identity.organizations.createOrganization(DEMO_OPERATOR.organization, 'demo-data');
+  const { account } = await identity.accounts.createAccount({ organization: operations.id, ...DEMO_OPERATOR.account, functions: [], delegatedAdministrator: false, password: DEMO_PASSWORD }, 'demo-data');
+  await identity.accounts.setOperator(account.id, true, 'demo-data');
 }

@@ -11,13 +11,24 @@ import { emailOtpChallenges } from './schema.js';
 /** Creates the email OTP store over `db`. */
 export function createEmailOtpStore(db: Db): EmailOtpStore {
   return {
-    async issue(challenge) {
-      await db.transaction(async (tx) => {
+    async issue(challenge, replaces) {
+      return db.transaction(async (tx) => {
+        if (replaces !== undefined) {
+          // Row lock on the replaced code: of concurrent resends, the first to commit replaces it; the others find it
+          // consumed and issue nothing.
+          const replaced = await tx
+            .update(emailOtpChallenges)
+            .set({ consumedAt: challenge.createdAt })
+            .where(and(eq(emailOtpChallenges.id, replaces), eq(emailOtpChallenges.bindingId, challenge.bindingId), isNull(emailOtpChallenges.consumedAt)))
+            .returning({ id: emailOtpChallenges.id });
+          if (replaced.length === 0) return false;
+        }
         await tx
           .update(emailOtpChallenges)
           .set({ consumedAt: challenge.createdAt })
           .where(and(eq(emailOtpChallenges.accountId, challenge.accountId), eq(emailOtpChallenges.bindingId, challenge.bindingId), isNull(emailOtpChallenges.consumedAt)));
         await tx.insert(emailOtpChallenges).values(challenge);
+        return true;
       });
     },
 

@@ -30,7 +30,8 @@ export function createLockoutStore(db: Db): LockoutStore {
             attempts: sql`case when ${windowEnded} then 1 else ${lockouts.attempts} + 1 end`,
             windowStartedAt: sql`case when ${windowEnded} then ${now.toISOString()}::timestamptz else ${lockouts.windowStartedAt} end`,
           },
-          setWhere: sql`${windowEnded} or ${lockouts.attempts} < ${policy.maxFailures}`,
+          // A locked account gets no new window: its only password checks are the rare locked checks.
+          setWhere: sql`${lockouts.lockedAt} is null and (${windowEnded} or ${lockouts.attempts} < ${policy.maxFailures})`,
         })
         .returning({ lockedAt: lockouts.lockedAt });
       if (reserved[0]) return { reserved: true, locked: reserved[0].lockedAt !== null };

@@ -2,12 +2,15 @@
  * {@link PasswordResetStore} on PostgreSQL. Issuing locks the account row, consumes the account's older links
  * and inserts the new one in one transaction, so even concurrent requests leave exactly one usable link.
  * Using a link is a conditional `UPDATE … WHERE consumed_at IS NULL AND expires_at > now … RETURNING` and the
- * password update in the same transaction: exactly one of any number of concurrent callers wins.
+ * password update in the same transaction: exactly one of any number of concurrent callers wins. The same
+ * transaction clears the lockout and revokes every grant and IdP session of the account, so a crash can never
+ * leave a changed password with the old sessions still alive.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { PasswordResetStore } from '../identity/index.js';
 import type { Db } from './database.js';
-import { accounts, passwordResetTokens } from './schema.js';
+import { revokeAccountGrantsOn } from './oidc-grant-revocation.js';
+import { accounts, lockouts, passwordResetTokens } from './schema.js';
 
 /** Creates the reset-link store over `db`. */
 export function createPasswordResetStore(db: Db): PasswordResetStore {
@@ -36,8 +39,12 @@ export function createPasswordResetStore(db: Db): PasswordResetStore {
           .where(and(eq(passwordResetTokens.tokenHash, tokenHash), isNull(passwordResetTokens.consumedAt), gt(passwordResetTokens.expiresAt, now)))
           .returning({ accountId: passwordResetTokens.accountId });
         if (!used) return null;
-        await tx.update(accounts).set({ passwordHash, updatedAt: now }).where(eq(accounts.id, used.accountId));
-        return used.accountId;
+        const { accountId } = used;
+        await tx.update(accounts).set({ passwordHash, updatedAt: now }).where(eq(accounts.id, accountId));
+        const [lockout] = await tx.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId)).for('update');
+        await tx.update(lockouts).set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now }).where(eq(lockouts.accountId, accountId));
+        const ended = await revokeAccountGrantsOn(tx, accountId, now);
+        return { accountId, wasLocked: lockout?.lockedAt != null, ...ended };
       });
     },
   };

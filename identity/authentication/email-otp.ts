@@ -64,7 +64,10 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
         if (waitSeconds > 0) throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${waitSeconds} seconds.`);
       }
       const code = randomDigits(EMAIL_OTP_DIGITS);
-      await emailOtps.issue({ id: newId(), accountId: account.id, bindingId, codeHash: sha256Hex(code), createdAt: now, expiresAt: addSeconds(now, otp.ttlSeconds), consumedAt: null });
+      const challenge = { id: newId(), accountId: account.id, bindingId, codeHash: sha256Hex(code), createdAt: now, expiresAt: addSeconds(now, otp.ttlSeconds), consumedAt: null };
+      if (!(await emailOtps.issue(challenge, previous?.id))) {
+        throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${otp.resendIntervalSeconds} seconds.`);
+      }
       const minutes = Math.round(otp.ttlSeconds / 60);
       await mailer.send({
         to: account.email,

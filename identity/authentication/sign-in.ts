@@ -2,14 +2,18 @@
  * The password step of sign-in, with lockout (design/security.md §2–3).
  *
  * Order matters: the attempt is reserved in PostgreSQL before argon2 runs, so concurrent guesses on any
- * number of instances get at most `maxFailures` password checks per window. Unknown account, wrong password,
+ * number of instances get at most `maxFailures` wrong-password checks per window. A right password gives its
+ * reservation back (it was no failure): that can let one more concurrent guess be checked, but only after the
+ * right password itself was checked, so the chance of finding it stays at most `maxFailures` in the guesses
+ * made, and failures never exceed `maxFailures`. Unknown account, wrong password,
  * suspended, closed and refused attempts all spend one argon2 verification and give the same outcome;
  * only the correct password on a locked account learns that it is locked.
  *
- * Once locked, the window's budget is usually spent, so the right password could not be checked until the
- * window ends. A locked account therefore gets one extra check per `windowSeconds / maxFailures` (6 minutes
- * by default), reserved atomically: the person who knows the password is told at once that the account is
- * locked, while a burst of guesses against a locked account gets at most one check.
+ * A locked account gets no more reservations, in this window or any later one. So that the person who knows
+ * the password is told it is locked (and how to get unlocked), it gets one password check per window
+ * (`windowSeconds`), reserved atomically: the first right after the lock, then one per window — a burst of
+ * guesses against a locked account gets at most one check, and a locked account cannot be worked through
+ * at the unlocked rate.
  */
 import type { Clock } from '../../lib/index.js';
 import { PASSWORD_MAX_LENGTH } from '../../policies/index.js';
@@ -52,8 +56,8 @@ export interface PasswordSignIn {
 /** Creates the password step. */
 export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
   const { accounts, lockouts, events, clock, lockout } = deps;
-  /** A locked account whose budget is spent gets one password check per this interval (window / maxFailures). */
-  const lockedCheckIntervalSeconds = Math.ceil(lockout.windowSeconds / lockout.maxFailures);
+  /** A locked account gets one password check per this interval (one per window). */
+  const lockedCheckIntervalSeconds = lockout.windowSeconds;
 
   async function fail(reason: string, account: Account | null, context: AttemptContext): Promise<PasswordOutcome> {
     await events.publish(
@@ -95,6 +99,7 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
         if (lockedNow) await events.publish({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, clock.now());
         return result;
       }
+      // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
       await lockouts.releaseAttempt(account.id);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
       if (reservation.locked) return lockedOutcome(account, context);

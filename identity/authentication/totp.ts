@@ -30,15 +30,20 @@ export function normalizeTotpCode(code: string): string | null {
  * Checks `code` against `secret` at instant `now` (RFC 6238 §4), accepting the previous, current and next
  * time step (§5.2, window {@link TOTP_WINDOW_STEPS}), and only steps after `afterStep` (replay floor).
  * Comparison is constant-time (otplib).
- * @returns the matched time step T, or null when the code is wrong, malformed, or of a step at or before `afterStep`.
+ * @returns the matched time step T, or null when the code is wrong, malformed, or of a step at or before `afterStep`
+ *   (also when `afterStep` is at or beyond the window's last step). Never throws for a wrong or replayed code.
  */
 export async function verifyTotp(secret: string, code: string, now: Date, afterStep: number | null): Promise<number | null> {
   const token = normalizeTotpCode(code);
   if (!token) return null;
+  const epoch = Math.floor(now.getTime() / 1000);
+  // A floor at or past the window's last step (another instance's clock ran ahead, or this one stepped back)
+  // leaves no acceptable step; otplib would throw for it, so refuse here.
+  if (afterStep !== null && afterStep >= Math.floor(epoch / TOTP_PARAMETERS.periodSeconds) + TOTP_WINDOW_STEPS) return null;
   const result = await verify({
     secret,
     token,
-    epoch: Math.floor(now.getTime() / 1000),
+    epoch,
     epochTolerance: TOTP_WINDOW_STEPS * TOTP_PARAMETERS.periodSeconds,
     algorithm: TOTP_PARAMETERS.algorithm,
     digits: TOTP_PARAMETERS.digits,

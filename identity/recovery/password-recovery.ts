@@ -3,6 +3,8 @@
  * phone; when both match an active account, a single-use link valid `ttlSeconds` is emailed. Setting a new
  * password through the link clears the lockout, ends every session, grant and refresh token of the account,
  * and sends a "your password was changed" email. The next sign-in still needs the second factor.
+ * A new account's set-password link (set-password-link.ts, purpose `set_password`) is completed the same way,
+ * through the same page, without the "changed" email; it works only while the account has no password.
  *
  * No enumeration (design/security.md §3, ASVS V6.4): every request does the same work in the request
  * (account lookup, constant-time phone comparison, two rate-limit counters, one audit event) and answers
@@ -17,9 +19,10 @@ import type { AccountStore, LockoutStore } from '../stores.js';
 import { createBackgroundTasks } from './background.js';
 import { passwordChangedEmail, resetEmail } from './emails.js';
 import { phonesMatch } from './phone.js';
-import type { AccountSessionRevoker, PasswordResetStore, RateLimit, RateLimitStore } from './stores.js';
+import { sendSetPasswordLink, type SetPasswordLinkContext } from './set-password-link.js';
+import type { AccountSessionRevoker, PasswordResetStore, PasswordResetToken, RateLimit, RateLimitStore } from './stores.js';
 
-/** Deployment settings of recovery (lib/config.ts: PASSWORD_RESET_*). Durations in seconds. */
+/** Deployment settings of recovery (lib/config.ts: PASSWORD_RESET_*, SET_PASSWORD_TTL_SECONDS). Durations in seconds. */
 export interface RecoverySettings {
   /** Validity of a reset link (default 7200: 2 hours). */
   ttlSeconds: number;
@@ -27,18 +30,23 @@ export interface RecoverySettings {
   perAccount: RateLimit;
   /** Requests per client IP address, whatever their outcome. */
   perIp: RateLimit;
+  /** Validity of a new account's set-password link (default 259200: 72 hours; `SET_PASSWORD_TTL_SECONDS`). */
+  setPasswordTtlSeconds: number;
 }
 
 /** The defaults of {@link RecoverySettings}, equal to lib/config.ts's. */
-export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = { ttlSeconds: 7200, perAccount: { max: 5, windowSeconds: 3600 }, perIp: { max: 30, windowSeconds: 3600 } };
+export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = { ttlSeconds: 7200, perAccount: { max: 5, windowSeconds: 3600 }, perIp: { max: 30, windowSeconds: 3600 }, setPasswordTtlSeconds: 259200 };
 
 /** Who asks, for the audit log. */
 export interface RecoveryContext {
   ip?: string | null;
 }
 
+/** What a link is for: `reset` ("Forgot password?") or `set_password` (a new account's first password). */
+export type LinkPurpose = PasswordResetToken['purpose'];
+
 /** Result of {@link PasswordRecovery.completeReset}. */
-export type ResetOutcome = { outcome: 'changed'; userId: string } | { outcome: 'invalid_link' } | { outcome: 'rejected'; fieldErrors: Record<string, string[]> };
+export type ResetOutcome = { outcome: 'changed'; userId: string; purpose: LinkPurpose } | { outcome: 'invalid_link' } | { outcome: 'rejected'; fieldErrors: Record<string, string[]> };
 
 /** The recovery use cases. */
 export interface PasswordRecovery {
@@ -49,10 +57,19 @@ export interface PasswordRecovery {
    * @param resetUrl - builds the link from a token, from the configured public URL (never the Host header).
    */
   requestReset(request: { login: string; phone: string }, resetUrl: (token: string) => string, context?: RecoveryContext): Promise<void>;
-  /** For showing the form: the user ID when `token` is a usable link (unused, newest, unexpired), else null. Never consumes it. */
-  findResetLink(token: string): Promise<{ userId: string } | null>;
-  /** Sets a new password through the link: policy first, then one atomic consumption of the token. */
+  /**
+   * For showing the form: the user ID and the link's purpose when `token` is a usable link (unused, newest,
+   * unexpired; a `set_password` link only while the account has no password), else null. Never consumes it.
+   */
+  findResetLink(token: string): Promise<{ userId: string; purpose: LinkPurpose } | null>;
+  /** Sets a new password through a reset or set-password link: policy first, then one atomic consumption of the token. */
   completeReset(token: string, newPassword: string, context?: RecoveryContext): Promise<ResetOutcome>;
+  /**
+   * Emails a newly created account its single-use set-password link (valid `settings.setPasswordTtlSeconds`),
+   * built from the configured public URL. Never rejects: a failure is logged with an error id and recorded as
+   * `password_reset.email_failed`. @returns null when sent, otherwise that error id.
+   */
+  sendSetPasswordLink(accountId: string, context?: SetPasswordLinkContext): Promise<string | null>;
   /** Resolves when the emails started so far were sent (or failed and were recorded). */
   idle(): Promise<void>;
 }
@@ -60,15 +77,15 @@ export interface PasswordRecovery {
 /** What {@link createPasswordRecovery} needs. */
 export interface PasswordRecoveryDeps {
   accounts: AccountStore;
-  lockouts: LockoutStore;
   passwordResets: PasswordResetStore;
   rateLimits: RateLimitStore;
-  accountSessions: AccountSessionRevoker;
   events: EventBus;
   mailer: Mailer;
   clock: Clock;
   displayName: string;
   settings: RecoverySettings;
+  /** Builds a set-password link from its token, from the configured public URL (never a Host header). */
+  setPasswordUrl: (token: string) => string;
   logger?: Logger;
 }
 
@@ -87,9 +104,13 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
     );
   }
 
-  async function usableToken(token: string) {
+  /** The unused, unexpired link of `token` and its active account; a set-password link only while the account has no password. */
+  async function usableLink(token: string) {
     const found = TOKEN_SHAPE.test(token) ? await passwordResets.findByHash(sha256Hex(token)) : null;
-    return found && found.purpose === 'reset' && !found.consumedAt && found.expiresAt > clock.now() ? found : null;
+    if (!found || found.consumedAt || found.expiresAt <= clock.now()) return null;
+    const account = await accounts.findById(found.accountId);
+    if (!account || account.status !== 'active' || (found.purpose === 'set_password' && account.passwordHash !== null)) return null;
+    return { found, account };
   }
 
   return {
@@ -110,36 +131,38 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
         const token = randomToken(32);
         await passwordResets.issue({ id: newId(), accountId: account.id, purpose: 'reset', tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null });
         await deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds }));
-        await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
+        await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { purpose: 'reset', expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
       });
     },
 
     async findResetLink(token) {
-      const found = await usableToken(token);
-      const account = found ? await accounts.findById(found.accountId) : null;
-      return account && account.status === 'active' ? { userId: account.userId } : null;
+      const link = await usableLink(token);
+      return link ? { userId: link.account.userId, purpose: link.found.purpose } : null;
     },
 
     async completeReset(token, newPassword, context = {}) {
-      const found = await usableToken(token);
-      const account = found ? await accounts.findById(found.accountId) : null;
-      if (!found || !account || account.status !== 'active') return { outcome: 'invalid_link' };
+      const link = await usableLink(token);
+      if (!link) return { outcome: 'invalid_link' };
+      const { found, account } = link;
       const organizationNames = (await accounts.listMemberships(account.id)).map((m) => m.organization.name);
       const fieldErrors = checkNewPassword(newPassword, { userId: account.userId, email: account.email, organizationNames });
       if (fieldErrors) return { outcome: 'rejected', fieldErrors };
       const passwordHash = await hashPassword(newPassword);
-      if ((await passwordResets.consumeAndSetPassword(found.tokenHash, passwordHash, clock.now())) !== account.id) {
+      const now = clock.now();
+      const completed = await passwordResets.consumeAndSetPassword(found.tokenHash, passwordHash, now);
+      if (completed?.accountId !== account.id) {
         await events.publish({ type: 'password_reset.link_rejected', accountId: account.id, ip: context.ip ?? null, data: { reason: 'consumed_concurrently' } }, clock.now());
         return { outcome: 'invalid_link' };
       }
-      const now = clock.now();
-      const wasLocked = await deps.lockouts.unlock(account.id, now);
+      const { wasLocked, grants, sessions } = completed;
       if (wasLocked) await events.publish({ type: 'account.unlocked', accountId: account.id, actor: 'password_reset', ip: context.ip ?? null }, now);
-      const ended = await deps.accountSessions.revokeAll(account.id, now);
-      await events.publish({ type: 'password_reset.completed', accountId: account.id, ip: context.ip ?? null, data: { ...ended, wasLocked } }, now);
-      sendInBackground('password_changed', account, () => deps.mailer.send(passwordChangedEmail({ displayName: deps.displayName, account, changedAt: now })));
-      return { outcome: 'changed', userId: account.userId };
+      await events.publish({ type: 'password_reset.completed', accountId: account.id, ip: context.ip ?? null, data: { grants, sessions, wasLocked, purpose: found.purpose } }, now);
+      if (found.purpose === 'reset') sendInBackground('password_changed', account, () => deps.mailer.send(passwordChangedEmail({ displayName: deps.displayName, account, changedAt: now })));
+      return { outcome: 'changed', userId: account.userId, purpose: found.purpose };
     },
+
+    sendSetPasswordLink: (accountId, context) =>
+      sendSetPasswordLink({ ...deps, background, ttlSeconds: settings.setPasswordTtlSeconds }, accountId, context),
 
     idle: () => background.idle(),
   };

@@ -7,7 +7,7 @@
 export interface PasswordResetToken {
   id: string;
   accountId: string;
-  /** `reset`: "Forgot password?"; `set_password`: a first password set by link (reserved for onboarding). */
+  /** `reset`: "Forgot password?"; `set_password`: a new account's first password, emailed when its creation request is confirmed. */
   purpose: 'reset' | 'set_password';
   /** SHA-256 hex of the token. */
   tokenHash: string;
@@ -18,6 +18,17 @@ export interface PasswordResetToken {
 }
 
 /** Reset links. Every method that changes state is atomic. */
+/** What {@link PasswordResetStore.consumeAndSetPassword} did for the caller that used the link. */
+export interface CompletedReset {
+  accountId: string;
+  /** Whether the account was locked (the reset unlocked it). */
+  wasLocked: boolean;
+  /** Grants revoked (their codes, access and refresh tokens with them). */
+  grants: number;
+  /** IdP sessions ended. */
+  sessions: number;
+}
+
 export interface PasswordResetStore {
   /**
    * Stores `token` and, in the same transaction, marks every unconsumed earlier token of the same account and
@@ -29,10 +40,11 @@ export interface PasswordResetStore {
   /**
    * Uses the token and sets the account's password, in one transaction: a conditional
    * `UPDATE … WHERE consumed_at IS NULL AND expires_at > now` decides the one winner among concurrent callers;
-   * only the winner's `passwordHash` is written.
+   * only the winner's `passwordHash` is written. In the same transaction the lockout is cleared (count and lock)
+   * and every grant, refresh token and IdP session of the account is revoked (design/security.md §1, §9).
    * @returns the account id for the caller that consumed it, null for everyone else (used, superseded, expired, unknown).
    */
-  consumeAndSetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null>;
+  consumeAndSetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<CompletedReset | null>;
 }
 
 /** A fixed-window limit: at most `max` hits per `windowSeconds`. */

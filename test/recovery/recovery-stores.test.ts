@@ -40,7 +40,7 @@ describe('recovery storage is race-safe on PostgreSQL', () => {
     await stores.passwordResets.issue(token);
     expect(await stores.passwordResets.consumeAndSetPassword(token.tokenHash, 'hash-late', addSeconds(now, 7200))).toBeNull();
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => stores.passwordResets.consumeAndSetPassword(token.tokenHash, `hash-${i}`, now)));
-    const winner = results.findIndex((r) => r === account.id);
+    const winner = results.findIndex((r) => r?.accountId === account.id);
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     expect((await stores.accounts.findById(account.id))?.passwordHash).toBe(`hash-${winner}`);
   });

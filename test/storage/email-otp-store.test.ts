@@ -56,4 +56,15 @@ describe('emailed one-time codes in PostgreSQL', () => {
     expect((await stores.emailOtps.findLatest(accountId, 'other-sign-in'))?.consumedAt).toBeNull();
     expect(await stores.emailOtps.findLatest(accountId, 'never-issued')).toBeNull();
   });
+
+  it('lets exactly one of 10 concurrent resends replace the code they all saw', async () => {
+    const first = challenge(new Date('2030-01-02T00:00:00Z'), 'resend-race');
+    await stores.emailOtps.issue(first);
+    const resends = Array.from({ length: 10 }, () => challenge(new Date('2030-01-02T00:01:00Z'), 'resend-race'));
+    const issued = await Promise.all(resends.map((r) => stores.emailOtps.issue(r, first.id)));
+    expect(issued.filter(Boolean)).toHaveLength(1);
+    const winner = resends[issued.indexOf(true)]!;
+    expect((await stores.emailOtps.findLatest(accountId, 'resend-race'))?.id).toBe(winner.id);
+    expect(await stores.emailOtps.issue(challenge(new Date('2030-01-02T00:02:00Z'), 'resend-race'), first.id)).toBe(false);
+  });
 });
