@@ -32,7 +32,7 @@ export { newTotpSecret, normalizeTotpCode, verifyTotp } from './authentication/t
 export type { ChangePassword } from './accounts/change-password.js';
 export type { AuthenticatorService, AuthenticatorSetup, RegistrationOutcome, FreshCodeOutcome } from './authenticators/authenticator-service.js';
 export { createCampaignInput, type CampaignService, type CampaignView, type RegistrationPrompt } from './authenticators/campaign-service.js';
-export { checkNewPassword, isCommonPassword, passwordLength, type PasswordContext } from './credentials/password-policy.js';
+export { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength, type PasswordContext } from './credentials/password-policy.js';
 export * from './recovery/stores.js';
 export * from './change-requests/index.js';
 export { phoneDigits, phonesMatch } from './recovery/phone.js';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DomainError, newId, toFieldErrors, type Clock } from '../../lib/index.js';
 import { ACCOUNT_QUOTA_PER_ORGANIZATION, FUNCTION_NAMES, isFunctionName, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../policies/index.js';
 import { hashPassword } from '../credentials/password.js';
+import { checkNewPassword } from '../credentials/password-policy.js';
 import { phoneDigits } from '../recovery/phone.js';
 import type { EventBus } from '../events.js';
 import type { Account, MembershipWithOrganization } from '../model.js';
@@ -44,7 +45,8 @@ export interface AccountView {
 /** Account use cases. */
 export interface AccountService {
   /**
-   * Creates an account and its membership in the organization, under the quota of 20.
+   * Creates an account and its membership in the organization, under the quota of 20. A given password must meet
+   * the same policy as every other new password (`checkNewPassword`: length, own details, guessability).
    * @throws DomainError `validation_failed` (fieldErrors per field), `not_found` (organization),
    *   `conflict` (user ID or email in use), `quota_exceeded`.
    */
@@ -97,6 +99,10 @@ export function createAccountService(deps: {
       const data = parsed.data;
       const organization = await organizations.findByReference(data.organization);
       if (!organization) throw new DomainError('not_found', `No organization matches "${data.organization}".`, { fieldErrors: { organization: ['Unknown organization.'] } });
+      if (data.password) {
+        const weak = checkNewPassword(data.password, { userId: data.userId, email: data.email, organizationNames: [organization.name] });
+        if (weak) throw new DomainError('validation_failed', weak.password?.[0] ?? 'The password does not meet the password policy.', { fieldErrors: weak });
+      }
       const now = clock.now();
       const account: Account = {
         id: newId(),

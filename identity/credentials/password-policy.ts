@@ -3,9 +3,10 @@
  * composition rules, any Unicode, never truncated, and not something an attacker tries first — the person's
  * own identifiers or a common password. Used by password reset and by every other place that sets a password.
  */
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import type { FieldErrors } from '../../lib/index.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../policies/index.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_GUESSABILITY_SCORE, PASSWORD_MIN_LENGTH } from '../../policies/index.js';
 
 /** What the password must not equal: the account's own identifiers. */
 export interface PasswordContext {
@@ -34,6 +35,19 @@ export function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
+/** zxcvbn-ts with its common dictionaries and keyboard graphs; built on first use (about 0.2 s). */
+let estimator: ZxcvbnFactory | undefined;
+
+/**
+ * How guessable `password` is, as zxcvbn's score (0 = guessed in under 10^3 tries … 4 = needs over 10^10):
+ * dictionary words with l33t substitutions, appended digits and symbols, keyboard walks, repeats, sequences,
+ * dates, and the person's own `userInputs` (user ID, email, organization names) are all counted as guessable.
+ */
+export function guessabilityScore(password: string, userInputs: string[] = []): number {
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...dictionary }, graphs: adjacencyGraphs });
+  return estimator.check(password, userInputs).score;
+}
+
 /** The values the password may not equal, lower-cased: user ID, email, its local part, organization names. */
 function ownIdentifiers(context: PasswordContext): Set<string> {
   const email = context.email.trim().toLowerCase();
@@ -47,7 +61,9 @@ function ownIdentifiers(context: PasswordContext): Set<string> {
  *   ({@link passwordLength}); longer input is rejected, never truncated;
  * - not one character repeated (e.g. `aaaaaaaaaaaa`);
  * - not the user ID, the email address or its local part, nor an organization name (case-insensitive);
- * - not a common password (case-insensitive, {@link isCommonPassword}).
+ * - not a common password (case-insensitive, {@link isCommonPassword});
+ * - not a variation of one that attackers try early: zxcvbn's {@link guessabilityScore} at least
+ *   {@link PASSWORD_MIN_GUESSABILITY_SCORE} (so `Password@123`, `welcome12345` and `zxcvbnm,./123` are refused).
  * Spaces and any Unicode are allowed; nothing is normalized or trimmed.
  * @returns null when acceptable, otherwise `{ password: [messages] }`.
  * @example checkNewPassword('correct horse battery staple', { userId: 'jchan01', email: 'j@x.com', organizationNames: [] }) // null
@@ -59,5 +75,8 @@ export function checkNewPassword(password: string, context: PasswordContext): Fi
   if (new Set(password).size === 1) return { password: ['Do not repeat one character. Choose a few unrelated words instead.'] };
   if (ownIdentifiers(context).has(password.trim().toLowerCase())) return { password: ['Do not use your user ID, email address or organization name as your password.'] };
   if (isCommonPassword(password)) return { password: ['This password is on a list of commonly used passwords. Choose another one.'] };
+  if (guessabilityScore(password, [...ownIdentifiers(context)]) < PASSWORD_MIN_GUESSABILITY_SCORE) {
+    return { password: ['This password is too easy to guess: it is close to a common password, a word with digits added, a keyboard pattern or your own details. A few unrelated words make a better one.'] };
+  }
   return null;
 }

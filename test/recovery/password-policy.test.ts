@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkNewPassword, isCommonPassword, passwordLength } from '../../identity/index.js';
+import { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength } from '../../identity/index.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
 import { textOf } from '../support/user-agent.js';
 import { requestLink, setPassword } from './support.js';
@@ -32,6 +32,20 @@ describe('the password policy for new passwords (NIST SP 800-63B §3.1.1.2)', ()
       expect(checkNewPassword(candidate, { ...own, email: 'jane.chan@example.com' })?.password?.[0], candidate).toMatch(/user ID, email address or organization/);
     }
     expect(checkNewPassword('jane.chan.local', { ...own, email: 'Jane.Chan.Local@example.com' })?.password?.[0]).toMatch(/user ID, email/);
+  });
+
+  it('rejects variations of common passwords and keyboard patterns that the exact list misses', () => {
+    for (const candidate of ['Password@123', 'welcome12345', 'iloveyou1234', 'zxcvbnm,./123', 'P4ssw0rd2026!', 'asdfghjkl;12']) {
+      expect(isCommonPassword(candidate), candidate).toBe(false);
+      expect(checkNewPassword(candidate, context)?.password?.[0], candidate).toMatch(/too easy to guess/);
+    }
+    expect(guessabilityScore('correct horse battery staple')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('counts the person\'s own details as guessable inside a longer password', () => {
+    const own = { ...context, userId: 'jane.chan.trader' };
+    expect(checkNewPassword('jane.chan.trader2026', own)?.password?.[0]).toMatch(/too easy to guess/);
+    expect(checkNewPassword('jane.chan.trader2026', { ...own, userId: 'someone.else' })).toBeNull();
   });
 
   it('rejects one character repeated', () => {
