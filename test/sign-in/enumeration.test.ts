@@ -48,12 +48,14 @@ describe('failed sign-ins look the same whatever the cause (design/security.md Â
   });
 
   it('spends about the same time on an unknown user as on a wrong password (dummy argon2 hash)', async () => {
-    const user = await t.createAccount({ userId: 'enum.timing' });
+    // Three accounts, four wrong passwords each (below the lockout), interleaved with unknown users: 12 samples
+    // a side, so one slow request on a busy machine does not move the median.
+    const users = [await t.createAccount({ userId: 'enum.timing' }), await t.createAccount({ userId: 'enum.timing2' }), await t.createAccount({ userId: 'enum.timing3' })];
     const unknown: number[] = [];
     const known: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 12; i++) {
       unknown.push((await attempt(`ghost.${i}`, 'timing-password-x')).ms);
-      known.push((await attempt(user.userId, `timing-wrong-${i}`)).ms);
+      known.push((await attempt(users[i % 3]!.userId, `timing-wrong-${i}`)).ms);
     }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     // Skipping argon2 would make unknown users ~10Ã— faster; equal work keeps the medians within a factor of 2.
