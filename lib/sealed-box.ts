@@ -1,30 +1,38 @@
 /**
  * Authenticated encryption of secrets at rest: AES-256-GCM (NIST SP 800-38D) with a random 96-bit IV.
- * Output format: `v1.<iv>.<tag>.<ciphertext>`, each part base64url.
+ * Output format: `v2.<iv>.<tag>.<ciphertext>` (each part base64url) when sealed for a `context` — additional
+ * authenticated data naming the row it belongs to, so a sealed value copied into another row does not open —
+ * and `v1.…` without one (values sealed before contexts existed still open; re-sealing upgrades them).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * Encrypts `plaintext` under `key`.
  * @param key - 32 raw bytes.
+ * @param context - what the value belongs to, e.g. `authenticator:<registration id>:<account id>`; authenticated,
+ *   not encrypted; the same context must be given to {@link open}.
  * @throws RangeError when the key is not 32 bytes.
  */
-export function seal(plaintext: string, key: Buffer): string {
+export function seal(plaintext: string, key: Buffer, context?: string): string {
   if (key.length !== 32) throw new RangeError('encryption key must be 32 bytes');
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ['v1', iv, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+  return [context === undefined ? 'v1' : 'v2', iv, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
 }
 
 /**
- * Decrypts a value produced by {@link seal}.
- * @throws Error when the value was altered or sealed under another key.
+ * Decrypts a value produced by {@link seal}. A `v2` value needs the `context` it was sealed for; a `v1` value
+ * (sealed without one) ignores it.
+ * @throws Error when the value was altered, sealed under another key, or sealed for another context.
  */
-export function open(sealed: string, key: Buffer): string {
+export function open(sealed: string, key: Buffer, context?: string): string {
   const [version, iv, tag, ciphertext] = sealed.split('.');
-  if (version !== 'v1' || !iv || !tag || ciphertext === undefined) throw new Error('not a sealed value');
+  if ((version !== 'v1' && version !== 'v2') || !iv || !tag || ciphertext === undefined) throw new Error('not a sealed value');
+  if (version === 'v2' && context === undefined) throw new Error('this sealed value needs its context');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  if (version === 'v2') decipher.setAAD(Buffer.from(context!, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
 }
@@ -41,13 +49,14 @@ export function asSealingKeys(keys: Buffer | SealingKeys): SealingKeys {
 }
 
 /**
- * Opens a sealed value with the current key, then each previous key (during an `ENCRYPTION_KEY` rotation).
+ * Opens a sealed value with the current key, then each previous key (during an `ENCRYPTION_KEY` rotation);
+ * `context` as for {@link open}.
  * @throws Error when no key opens it (altered, or sealed under a key no longer configured).
  */
-export function openWithAnyKey(sealed: string, keys: SealingKeys): string {
+export function openWithAnyKey(sealed: string, keys: SealingKeys, context?: string): string {
   for (const key of [keys.current, ...(keys.previous ?? [])]) {
     try {
-      return open(sealed, key);
+      return open(sealed, key, context);
     } catch {
       // try the next key
     }

@@ -1,6 +1,6 @@
 /**
  * {@link AuthenticatorStore} on PostgreSQL. Secrets are sealed with AES-256-GCM (lib/sealed-box) under the
- * current encryption key; they are opened with the current key, then each previous key (key rotation: see
+ * current encryption key, bound to their registration and account (additional authenticated data); they are opened with the current key, then each previous key (key rotation: see
  * docs/authenticator.md and {@link resealAuthenticatorSecrets}). The replay guard is one conditional UPDATE,
  * so concurrent codes of one step succeed once across every connection and instance.
  */
@@ -15,10 +15,15 @@ export type { SealingKeys };
 
 type Row = typeof registrations.$inferSelect;
 
+/** The context a secret is sealed for: its registration and account, so a secret copied to another row does not open. */
+function secretContext(row: { id: string; accountId: string }): string {
+  return `authenticator_registrations:${row.id}:${row.accountId}`;
+}
+
 /** Creates the store over `db`. */
 export function createAuthenticatorStore(db: Db, keys: SealingKeys): AuthenticatorStore {
   const toModel = (row: Row): AuthenticatorRegistration => ({
-    id: row.id, accountId: row.accountId, status: row.status, secret: openWithAnyKey(row.secretSealed, keys),
+    id: row.id, accountId: row.accountId, status: row.status, secret: openWithAnyKey(row.secretSealed, keys, secretContext(row)),
     createdAt: row.createdAt, confirmedAt: row.confirmedAt, lastUsedStep: row.lastUsedStep,
   });
   async function findByStatus(accountId: string, status: 'pending' | 'confirmed') {
@@ -34,7 +39,7 @@ export function createAuthenticatorStore(db: Db, keys: SealingKeys): Authenticat
     async savePending(r) {
       await db.transaction(async (tx) => {
         await tx.delete(registrations).where(and(eq(registrations.accountId, r.accountId), eq(registrations.status, 'pending')));
-        await tx.insert(registrations).values({ id: r.id, accountId: r.accountId, status: 'pending', secretSealed: seal(r.secret, keys.current), createdAt: r.createdAt, confirmedAt: null, lastUsedStep: null });
+        await tx.insert(registrations).values({ id: r.id, accountId: r.accountId, status: 'pending', secretSealed: seal(r.secret, keys.current, secretContext(r)), createdAt: r.createdAt, confirmedAt: null, lastUsedStep: null });
       });
     },
 
@@ -91,10 +96,10 @@ export function createAuthenticatorStore(db: Db, keys: SealingKeys): Authenticat
  * @throws Error when a secret cannot be opened with any key (nothing after it is rewritten).
  */
 export async function resealAuthenticatorSecrets(db: Db, keys: SealingKeys): Promise<number> {
-  const rows = await db.select({ id: registrations.id, secretSealed: registrations.secretSealed }).from(registrations);
+  const rows = await db.select({ id: registrations.id, accountId: registrations.accountId, secretSealed: registrations.secretSealed }).from(registrations);
   let count = 0;
   for (const row of rows) {
-    const resealed = seal(openWithAnyKey(row.secretSealed, keys), keys.current);
+    const resealed = seal(openWithAnyKey(row.secretSealed, keys, secretContext(row)), keys.current, secretContext(row));
     const updated = await db.update(registrations).set({ secretSealed: resealed })
       .where(and(eq(registrations.id, row.id), eq(registrations.secretSealed, row.secretSealed))).returning({ id: registrations.id });
     count += updated.length;
