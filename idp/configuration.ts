@@ -38,6 +38,17 @@ function validateExtraClientMetadata(_ctx: unknown, key: string, value: unknown,
   else if (typeof value !== 'boolean') throw new oidcErrors.InvalidClientMetadata('first_party must be a boolean');
 }
 
+/**
+ * oidc-provider's outgoing requests (here only back-channel logout tokens) without its special-use-IP guard.
+ * The guard protects against URLs that clients register themselves (dynamic registration, which is off): ours
+ * are registered by the operator only, validated (storage/client-uris.ts), and portals often live on loopback or
+ * private addresses. The 2.5-second timeout oidc-provider sets stays.
+ */
+function operatorRegisteredFetch(url: string | URL, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
+  const { dispatcher: _specialUseGuard, ...rest } = options;
+  return globalThis.fetch(url, rest);
+}
+
 /** Builds the object passed to `new Provider(issuer, configuration)`. */
 export function createConfiguration(parts: ConfigurationParts): Record<string, unknown> {
   const { config, pages, accountClaims } = parts;
@@ -53,6 +64,7 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientBasedCORS,
+    fetch: operatorRegisteredFetch,
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
     // Scope claims go in the ID token too, not only at userinfo.
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
@@ -61,6 +73,9 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+      // OIDC Back-Channel Logout 1.0: clients may register `backchannel_logout_uri`; RP-initiated logout posts a
+      // logout token to each of the session's other clients, and idp/back-channel-logout.ts does so on suspension.
+      backchannelLogout: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

@@ -22,6 +22,7 @@ import { accountRouter } from './account/account-router.js';
 import { recoveryRouter } from './recovery/router.js';
 import { OidcProvider, type OidcAdapterFactory, type Provider } from './oidc.js';
 import { observeProvider } from './provider-events.js';
+import { logBackChannelEvents } from './back-channel-logout.js';
 import { answerUnavailableWith503 } from './unavailable.js';
 import { pinPublicOrigin } from './public-origin.js';
 import { createProviderPages } from './provider-pages.js';
@@ -74,6 +75,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   provider.maxIpsCount = config.trustProxyHops;
   pinPublicOrigin(provider, config.issuer);
   observeProvider(provider, { identity, logger, clock: deps.clock });
+  logBackChannelEvents(provider, logger);
   answerUnavailableWith503(provider);
 
   const secure = config.issuer.startsWith('https:');

@@ -7,3 +7,4 @@ export { PORTAL_API, PORTAL_API_SCOPES } from './configuration.js';
 export { ACTING_ORGANIZATION_RESULT } from './acting-organization.js';
 export type { Application } from './restart.js';
 export type { OidcAdapter, OidcAdapterFactory, Provider } from './oidc.js';
+export { notifyClientsOnSessionsEnded, sendBackChannelLogouts, SESSIONS_ENDED_EVENTS } from './back-channel-logout.js';

@@ -23,7 +23,15 @@ export interface OidcClient {
   clientName?: string;
   initiateLoginUri?: string;
   redirectUris: string[];
+  /** `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2), when registered. */
+  backchannelLogoutUri?: string;
   metadata(): Record<string, unknown>;
+  /**
+   * Posts a signed logout token (`sub`, plus `sid` when the client registered `backchannel_logout_session_required`
+   * and `sid` is given) to the client's `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.5).
+   * @throws when the request fails or the client answers other than 200/204.
+   */
+  backchannelLogout(sub: string, sid: string | undefined): Promise<void>;
 }
 
 /** An authorization grant (OAuth's word): what the End-User allowed one client. */

@@ -4,6 +4,8 @@
  */
 import type { Request } from 'express';
 import type { Configuration } from 'openid-client';
+import { isLoggedOut } from './backchannel-logout.js';
+import type { LogoutStore } from './logout-store.js';
 import type { ResolvedPortalAuthOptions } from './options.js';
 import type { Sealer } from './sealed-cookie.js';
 import type { PortalSession } from './session.js';
@@ -26,16 +28,26 @@ export interface PortalContext {
   transactions: Sealer<SignInTransaction>;
   /** Name of the transaction cookie, `${cookieName}_tx`, scoped to path `/auth/`. */
   transactionCookie: string;
+  /** Back-channel logouts received (OIDC Back-Channel Logout 1.0). */
+  logouts: LogoutStore;
   getSession(req: Request): Promise<PortalSession | null>;
 }
 
-/** Reads the session cookie once per request (the decrypted value is cached on the request). */
-export function sessionReader(cookieName: string, sessions: Sealer<PortalSession>): (req: Request) => Promise<PortalSession | null> {
+/**
+ * Reads the session cookie once per request (the result is cached on the request). A session that a recorded
+ * back-channel logout covers reads as null: the person is signed out.
+ * @throws (the promise rejects) what the logout store throws.
+ */
+export function sessionReader(cookieName: string, sessions: Sealer<PortalSession>, logouts: LogoutStore, clientId: string): (req: Request) => Promise<PortalSession | null> {
   const cache = new WeakMap<Request, Promise<PortalSession | null>>();
+  const read = async (req: Request) => {
+    const session = await sessions.open(readCookie(req, cookieName));
+    return session && !(await isLoggedOut(logouts, clientId, session)) ? session : null;
+  };
   return (req) => {
     let pending = cache.get(req);
     if (!pending) {
-      pending = sessions.open(readCookie(req, cookieName));
+      pending = read(req);
       cache.set(req, pending);
     }
     return pending;

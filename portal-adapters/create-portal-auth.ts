@@ -4,11 +4,13 @@
  */
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import * as oidc from 'openid-client';
+import { backChannelLogoutRoute } from './backchannel-logout.js';
 import { callbackHandler } from './callback.js';
 import { sessionReader, type PortalContext, type SignInTransaction } from './context.js';
 import { requireAuthMiddleware, requireFunctionMiddleware } from './guards.js';
 import { loginHandler } from './login.js';
 import { logoutHandler } from './logout.js';
+import { createMemoryLogoutStore } from './logout-store.js';
 import { resolveOptions, type PortalAuthOptions } from './options.js';
 import { createSealer } from './sealed-cookie.js';
 import { createSessionCodec, type PortalSession } from './session.js';
@@ -19,7 +21,8 @@ export interface PortalAuth {
   /**
    * Mount at the application's root. Routes: `GET /auth/login?returnTo=/path` (also the client's
    * `initiate_login_uri`, OIDC Core §4), `GET /auth/callback` (the redirect URI), `POST /auth/logout`
-   * (form field `_csrf` = `session.csrfToken`).
+   * (form field `_csrf` = `session.csrfToken`), `POST /auth/backchannel-logout` (the `backchannel_logout_uri`,
+   * OIDC Back-Channel Logout 1.0: form field `logout_token`; 200, or 400 `invalid_request`).
    */
   router: Router;
   /**
@@ -49,7 +52,8 @@ export interface PortalAuth {
 /**
  * Discovers the issuer (OIDC Discovery 1.0) and returns the sign-in router and guards of a relying party
  * using the authorization code flow with PKCE S256 (OIDC Core §3.1, RFC 7636), `client_secret_basic`,
- * an encrypted session cookie and RP-initiated logout (OIDC RP-Initiated Logout 1.0).
+ * an encrypted session cookie, RP-initiated logout (OIDC RP-Initiated Logout 1.0) and back-channel logout
+ * (OIDC Back-Channel Logout 1.0).
  *
  * @example
  * ```ts
@@ -72,18 +76,21 @@ export async function createPortalAuth(input: PortalAuthOptions): Promise<Portal
     { execute: options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [] },
   );
   const sessions = createSessionCodec(options);
+  const logouts = input.logoutStore ?? createMemoryLogoutStore();
   const ctx: PortalContext = {
     options,
     config,
     sessions,
     transactions: createSealer<SignInTransaction>(options.cookieSecret, `transaction:${options.clientId}`, (v) => typeof v.state === 'string'),
     transactionCookie: `${options.cookieName}_tx`,
-    getSession: sessionReader(options.cookieName, sessions),
+    logouts,
+    getSession: sessionReader(options.cookieName, sessions, logouts, options.clientId),
   };
   const router = express.Router();
   router.get('/auth/login', loginHandler(ctx));
   router.get('/auth/callback', callbackHandler(ctx));
   router.post('/auth/logout', express.urlencoded({ extended: false, limit: '4kb' }), logoutHandler(ctx));
+  router.post('/auth/backchannel-logout', ...backChannelLogoutRoute(ctx));
   return {
     router,
     requireAuth: () => requireAuthMiddleware(ctx),

@@ -4,6 +4,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Decision } from '../policies/index.js';
+import type { LogoutStore } from './logout-store.js';
 
 /** Where the adapter writes what it must not show to people (pino's `logger.warn(obj, msg)` fits). */
 export interface PortalLogger {
@@ -46,10 +47,15 @@ export interface PortalAuthOptions {
   onDenied?: OnDenied;
   /** Receives sign-in failures and their causes. Default: `console.warn`. */
   logger?: PortalLogger;
+  /**
+   * Where back-channel logouts are recorded until the sessions they end expire. Default: in this process's
+   * memory. Several instances: give them one shared store (see `LogoutStore`).
+   */
+  logoutStore?: LogoutStore;
 }
 
 /** Options after defaults, as the handlers use them. */
-export interface ResolvedPortalAuthOptions extends Required<Omit<PortalAuthOptions, 'onDenied'>> {
+export interface ResolvedPortalAuthOptions extends Required<Omit<PortalAuthOptions, 'onDenied' | 'logoutStore'>> {
   onDenied: OnDenied | undefined;
   /** `${baseUrl}/auth/callback`. */
   redirectUri: string;

@@ -29,6 +29,16 @@ export interface PortalSession {
   idToken: string;
   /** Synchronizer token for the logout form (`_csrf` field). */
   csrfToken: string;
+  /**
+   * The IdP session's id for this client (ID token claim `sid`, OIDC Back-Channel Logout 1.0 §2.1); absent when
+   * the IdP sent none. A logout token with this `sid` ends the session.
+   */
+  sid?: string;
+  /**
+   * When the session began, in milliseconds since the epoch. A logout token naming only `sub` ends the sessions
+   * that began before it arrived. Absent (sessions sealed by older versions or tools): any such logout ends it.
+   */
+  signedInAt?: number;
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -43,11 +53,13 @@ function organizationFrom(claim: unknown): PortalOrganization | null {
 
 /**
  * Maps validated ID token claims to a {@link PortalSession}. Claims of the wrong shape are dropped, so a
- * missing `functions` claim means "no function" (deny by default).
+ * missing `functions` claim means "no function" (deny by default). `signedInAt` is in milliseconds (default now).
  */
-export function sessionFromIdToken(claims: JWTPayload, idToken: string): PortalSession {
+export function sessionFromIdToken(claims: JWTPayload, idToken: string, signedInAt: number = Date.now()): PortalSession {
   if (typeof claims.sub !== 'string') throw new TypeError('ID token has no sub');
   return {
+    ...(typeof claims.sid === 'string' && claims.sid !== '' ? { sid: claims.sid } : {}),
+    signedInAt,
     sub: claims.sub,
     name: stringOrNull(claims.name),
     email: stringOrNull(claims.email),

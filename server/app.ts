@@ -8,6 +8,7 @@ import path from 'node:path';
 import express from 'express';
 import type { JWK } from 'jose';
 import { createEventBus, type Identity } from '../identity/index.js';
+import { notifyClientsOnSessionsEnded, type Provider } from '../idp/index.js';
 import { createLogger, systemClock, type Clock, type Config, type Logger, type Mailer } from '../lib/index.js';
 import {
   createClientStore,
@@ -87,9 +88,16 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   const keys = createSigningKeyStore(database, sealingKeysOf(config));
   await keys.ensureKeys(clock.now());
   const clients = createClientStore(database, sealingKeysOf(config));
-  const buildIdp = async (jwks: JWK[]) => (await wireIdp(config, database, { identity, clients, jwks, clock, logger })).app;
+  let provider: Provider | undefined;
+  const buildIdp = async (jwks: JWK[]) => {
+    const built = await wireIdp(config, database, { identity, clients, jwks, clock, logger });
+    provider = built.provider;
+    return built.app;
+  };
   let jwks = await keys.listJwks(clock.now());
   let idpApp = await buildIdp(jwks);
+  // Suspension, closure and password reset send back-channel logout tokens through the current provider.
+  notifyClientsOnSessionsEnded(() => provider!, events, logger);
   const app = express();
   app.disable('x-powered-by');
   if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox')));

@@ -120,10 +120,11 @@ export function buildCli(out: Output): Command {
     .requiredOption('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
     .option('--post-logout-redirect-uri <uri>', 'post-logout redirect URI (repeatable)', collect, [])
     .option('--initiate-login-uri <uri>', 'where the IdP sends people to start sign-in (OIDC Core §4)')
+    .option('--backchannel-logout-uri <uri>', 'where the IdP posts logout tokens (OIDC Back-Channel Logout 1.0), e.g. <origin>/auth/backchannel-logout')
     .option('--name <name>', 'name shown to people')
-    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; name?: string }) =>
+    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string }) =>
       withServices(async ({ clients, identity }) => {
-        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, firstParty: true });
+        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty: true });
         await identity.events.publish({ type: 'client.created', actor, data: { clientId: created.clientId, redirectUris: created.redirectUris } }, systemClock.now());
         out(`created client ${created.clientId}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
       }),

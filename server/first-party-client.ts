@@ -1,7 +1,7 @@
 /**
  * Registration of the apps connect-iam ships (demo portals, admin console) as first-party OIDC clients, with the
  * URIs portal-adapters uses: redirect `<origin>/auth/callback`, post-logout `<origin>/`, initiate-login
- * `<origin>/auth/login` (OIDC Core §4).
+ * `<origin>/auth/login` (OIDC Core §4), back-channel logout `<origin>/auth/backchannel-logout` (OIDC Back-Channel Logout 1.0).
  */
 import type { ClientStore } from '../storage/index.js';
 
@@ -20,6 +20,7 @@ export async function registerFirstPartyClient(clients: ClientStore, app: FirstP
     redirectUris: [`${app.origin}/auth/callback`],
     postLogoutRedirectUris: [`${app.origin}/`],
     initiateLoginUri: `${app.origin}/auth/login`,
+    backchannelLogoutUri: `${app.origin}/auth/backchannel-logout`,
     firstParty: true,
   });
   return created.clientSecret!;

@@ -16,6 +16,8 @@ export interface ClientSummary {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   initiateLoginUri: string | null;
+  /** Where the IdP posts logout tokens (OIDC Back-Channel Logout 1.0 §2.2); null when not registered. */
+  backchannelLogoutUri: string | null;
   /** Trusted application of the operator: consent is implied (idp `first_party` client metadata). */
   firstParty: boolean;
   createdAt: Date;
@@ -36,6 +38,8 @@ export interface NewClient {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   initiateLoginUri?: string | undefined;
+  /** `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2), validated like a redirect URI. */
+  backchannelLogoutUri?: string | undefined;
   firstParty: boolean;
 }
 
@@ -45,7 +49,7 @@ export interface ClientStore {
    * Registers a client; returns it with its secret (the only time the caller sees a generated one).
    * @param now - creation time (default: the current time).
    * @throws DomainError `validation_failed` (fieldErrors clientId, clientSecret, redirectUris,
-   *   postLogoutRedirectUris, initiateLoginUri), `conflict` when the client ID is taken.
+   *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri), `conflict` when the client ID is taken.
    */
   create(client: NewClient, now?: Date): Promise<ClientRecord>;
   /** The client with its plaintext secret; null when unknown. @throws Error when the secret cannot be unsealed (another encryption key). */
@@ -64,6 +68,8 @@ function validate(client: NewClient): FieldErrors {
   if (postLogout.length) errors.postLogoutRedirectUris = postLogout;
   const initiate = client.initiateLoginUri ? uriProblems([client.initiateLoginUri]) : [];
   if (initiate.length) errors.initiateLoginUri = initiate;
+  const backchannel = client.backchannelLogoutUri ? uriProblems([client.backchannelLogoutUri]) : [];
+  if (backchannel.length) errors.backchannelLogoutUri = backchannel;
   return errors;
 }
 
@@ -87,6 +93,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
         redirectUris: client.redirectUris,
         postLogoutRedirectUris: client.postLogoutRedirectUris,
         initiateLoginUri: client.initiateLoginUri ?? null,
+        backchannelLogoutUri: client.backchannelLogoutUri ?? null,
         firstParty: client.firstParty,
         createdAt: now,
       };

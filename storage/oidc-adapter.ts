@@ -45,7 +45,9 @@ export interface OidcAdapter {
 /**
  * oidc-provider client metadata of a registered client: `client_secret_basic`, code flow with refresh
  * tokens, and `first_party` (declared by idp/ as extra client metadata). `initiate_login_uri` is passed only
- * when https, as oidc-provider rejects the whole client otherwise (OIDC Core §4).
+ * when https, as oidc-provider rejects the whole client otherwise (OIDC Core §4). A `backchannel_logout_uri`
+ * comes with `backchannel_logout_session_required: true`, so ID tokens and RP-initiated logout tokens carry
+ * `sid` (OIDC Back-Channel Logout 1.0 §2.2, §2.4).
  */
 export function clientMetadata(client: ClientRecord): Record<string, unknown> {
   return {
@@ -55,6 +57,7 @@ export function clientMetadata(client: ClientRecord): Record<string, unknown> {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     ...(client.initiateLoginUri && isHttpsUri(client.initiateLoginUri) ? { initiate_login_uri: client.initiateLoginUri } : {}),
+    ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -38,26 +38,45 @@ export async function revokeGrantOn(db: Db, grantId: string, now: Date, retentio
   await db.transaction((tx) => tombstone(tx, grantId, now, retentionSeconds));
 }
 
+/** What {@link revokeAccountGrants} ended (identity's `EndedSessions`). */
+export interface AccountRevocation {
+  grants: number;
+  sessions: number;
+  /** Client ids that held one of the grants or sessions, sorted: the ones to notify by back-channel logout. */
+  clients: string[];
+}
+
 /**
  * Ends everything an account holds at the IdP (design/security.md §9): revokes each of its grants as
  * {@link revokeGrant} does and deletes its sessions. Use when an account is suspended or closed.
- * @returns how many grants and sessions were ended.
+ * @returns how many grants and sessions were ended, and which clients held them.
  */
-export async function revokeAccountGrants(database: Database, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<{ grants: number; sessions: number }> {
+export async function revokeAccountGrants(database: Database, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<AccountRevocation> {
   return database.db.transaction((tx) => revokeAccountGrantsOn(tx, accountId, now, retentionSeconds));
 }
 
 /** {@link revokeAccountGrants} on `tx`, inside a transaction the caller opened (so it commits with the caller's change). */
-export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<{ grants: number; sessions: number }> {
+export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<AccountRevocation> {
   const rows = await tx
-    .select({ kind: oidcModels.kind, id: oidcModels.id, grantId: oidcModels.grantId })
+    .select({ kind: oidcModels.kind, id: oidcModels.id, grantId: oidcModels.grantId, payload: oidcModels.payload })
     .from(oidcModels)
-    .where(and(eq(oidcModels.accountId, accountId), or(eq(oidcModels.kind, 'Grant'), isNotNull(oidcModels.grantId))));
-  const grantIds = new Set(rows.map((r) => (r.kind === 'Grant' ? r.id : r.grantId!)));
+    .where(and(eq(oidcModels.accountId, accountId), or(eq(oidcModels.kind, 'Grant'), eq(oidcModels.kind, 'Session'), isNotNull(oidcModels.grantId))));
+  const grantIds = new Set(rows.filter((r) => r.kind !== 'Session').map((r) => (r.kind === 'Grant' ? r.id : r.grantId!)));
   for (const grantId of grantIds) await tombstone(tx, grantId, now, retentionSeconds);
   const sessions = await tx
     .delete(oidcModels)
     .where(and(eq(oidcModels.kind, 'Session'), eq(oidcModels.accountId, accountId)))
     .returning({ id: oidcModels.id });
-  return { grants: grantIds.size, sessions: sessions.length };
+  return { grants: grantIds.size, sessions: sessions.length, clients: clientsOf(rows.map((r) => r.payload)) };
+}
+
+/** Client ids named by oidc-provider payloads: `clientId` of grants and tokens, `authorizations` keys of sessions. */
+function clientsOf(payloads: Record<string, unknown>[]): string[] {
+  const clients = new Set<string>();
+  for (const payload of payloads) {
+    if (typeof payload.clientId === 'string') clients.add(payload.clientId);
+    const authorizations = payload.authorizations;
+    if (authorizations && typeof authorizations === 'object') for (const clientId of Object.keys(authorizations)) clients.add(clientId);
+  }
+  return [...clients].sort();
 }

@@ -169,6 +169,8 @@ export const oidcClients = pgTable('oidc_clients', {
   redirectUris: text('redirect_uris').array().notNull(),
   postLogoutRedirectUris: text('post_logout_redirect_uris').array().notNull().default(sql`'{}'::text[]`),
   initiateLoginUri: text('initiate_login_uri'),
+  /** OIDC Back-Channel Logout 1.0 `backchannel_logout_uri`; null when the client takes no logout tokens. */
+  backchannelLogoutUri: text('backchannel_logout_uri'),
   firstParty: boolean('first_party').notNull().default(false),
   createdAt: instant('created_at').notNull(),
 });

@@ -3,6 +3,7 @@
  * around it), so concurrent callers resolve to exactly one winner (design/security.md §1, §8).
  */
 import type { Account, AccountStatus, Membership } from '../model.js';
+import type { EndedSessions } from '../recovery/stores.js';
 import type { ChangeRequest, ChangeRequestStatus, ChangeRequestStep, ChangeRequestType, ChangeRequestView } from './model.js';
 
 /** The state a request must be in for a transition to happen (all given conditions must hold). */
@@ -58,7 +59,7 @@ export interface ChangeApplier {
   /** Deletes every authenticator app registration. @returns true when a confirmed one existed. */
   removeAuthenticators(accountId: string): Promise<boolean>;
   /** Ends the account's sessions and grants, as `AccountSessionRevoker.revokeAll` does (design/security.md §9). */
-  endSessions(accountId: string, now: Date): Promise<{ grants: number; sessions: number }>;
+  endSessions(accountId: string, now: Date): Promise<EndedSessions>;
 }
 
 /** Filters for {@link ChangeRequestStore.list}; all optional, combined with AND; newest update first. */

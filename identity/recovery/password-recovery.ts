@@ -154,9 +154,9 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
         await events.publish({ type: 'password_reset.link_rejected', accountId: account.id, ip: context.ip ?? null, data: { reason: 'consumed_concurrently' } }, clock.now());
         return { outcome: 'invalid_link' };
       }
-      const { wasLocked, grants, sessions } = completed;
+      const { wasLocked, grants, sessions, clients } = completed;
       if (wasLocked) await events.publish({ type: 'account.unlocked', accountId: account.id, actor: 'password_reset', ip: context.ip ?? null }, now);
-      await events.publish({ type: 'password_reset.completed', accountId: account.id, ip: context.ip ?? null, data: { grants, sessions, wasLocked, purpose: found.purpose } }, now);
+      await events.publish({ type: 'password_reset.completed', accountId: account.id, ip: context.ip ?? null, data: { grants, sessions, clients, wasLocked, purpose: found.purpose } }, now);
       if (found.purpose === 'reset') sendInBackground('password_changed', account, () => deps.mailer.send(passwordChangedEmail({ displayName: deps.displayName, account, changedAt: now })));
       return { outcome: 'changed', userId: account.userId, purpose: found.purpose };
     },

@@ -19,14 +19,10 @@ export interface PasswordResetToken {
 
 /** Reset links. Every method that changes state is atomic. */
 /** What {@link PasswordResetStore.consumeAndSetPassword} did for the caller that used the link. */
-export interface CompletedReset {
+export interface CompletedReset extends EndedSessions {
   accountId: string;
   /** Whether the account was locked (the reset unlocked it). */
   wasLocked: boolean;
-  /** Grants revoked (their codes, access and refresh tokens with them). */
-  grants: number;
-  /** IdP sessions ended. */
-  sessions: number;
 }
 
 export interface PasswordResetStore {
@@ -63,12 +59,25 @@ export interface RateLimitStore {
   hit(key: string, limit: RateLimit, now: Date): Promise<boolean>;
 }
 
+/** What ending an account's grants and IdP sessions did (design/security.md §9). */
+export interface EndedSessions {
+  /** Grants revoked (their codes, access and refresh tokens with them). */
+  grants: number;
+  /** IdP sessions ended. */
+  sessions: number;
+  /**
+   * Client ids that held one of those grants or sessions, sorted. The IdP sends each of them that registered a
+   * `backchannel_logout_uri` a logout token once the change has committed (OIDC Back-Channel Logout 1.0).
+   */
+  clients: string[];
+}
+
 /** Ends an account's sign-in state at the IdP (design/security.md §9). */
 export interface AccountSessionRevoker {
   /**
    * Revokes every grant of the account (with its codes, access and refresh tokens) and deletes its IdP
    * sessions, so no earlier sign-in or token keeps working.
-   * @returns how many grants and sessions were ended.
+   * @returns how many grants and sessions were ended, and which clients held them.
    */
-  revokeAll(accountId: string, now: Date): Promise<{ grants: number; sessions: number }>;
+  revokeAll(accountId: string, now: Date): Promise<EndedSessions>;
 }

@@ -83,8 +83,8 @@ describe('the oidc-provider adapter on PostgreSQL', () => {
     const first = await grantWithTokens(accountId);
     const second = await grantWithTokens(accountId);
     const other = await grantWithTokens('someone-else');
-    await new Adapter('Session').upsert('session-x', { jti: 'session-x', kind: 'Session', uid: 'uid-x', accountId }, 600);
-    expect(await revokeAccountGrants(database, accountId, now)).toEqual({ grants: 2, sessions: 1 });
+    await new Adapter('Session').upsert('session-x', { jti: 'session-x', kind: 'Session', uid: 'uid-x', accountId, authorizations: { ecp: { sid: 'sid-x' } } }, 600);
+    expect(await revokeAccountGrants(database, accountId, now)).toEqual({ grants: 2, sessions: 1, clients: ['ecp', 'portal'] });
     expect(await new Adapter('Grant').find(first.grantId)).toBeUndefined();
     expect(await new Adapter('RefreshToken').find(second.refresh)).toBeUndefined();
     expect(await new Adapter('Session').find('session-x')).toBeUndefined();

@@ -1,0 +1,66 @@
+/**
+ * OIDC Back-Channel Logout 1.0 when an account's grants and sessions were ended outside a browser: a suspension
+ * or closure (maker-checker) or a password reset (design/security.md §9). Once the change has committed, its
+ * audit event names the clients that held a grant or session (`data.clients`); each of them that registered a
+ * `backchannel_logout_uri` gets a logout token from oidc-provider's own `client.backchannelLogout`.
+ *
+ * The token names the subject only, without `sid` (§2.4: "all sessions of this End-User at the RP"): every
+ * session of the account ended, whichever browser it was in. RP-initiated logout needs none of this —
+ * oidc-provider notifies the session's other clients itself, with `sid`. A failure to notify is logged and never
+ * fails the change; each request gives up after oidc-provider's 2.5-second timeout.
+ */
+import type { AuditEvent, EventBus } from '../identity/index.js';
+import type { Logger } from '../lib/index.js';
+import type { OidcContext, OidcClient, Provider } from './oidc.js';
+
+/** The events after which an account holds no session or grant anywhere. */
+export const SESSIONS_ENDED_EVENTS: ReadonlySet<string> = new Set(['account.suspended', 'account.closed', 'password_reset.completed']);
+
+/** The client ids of an event's `data.clients`, or an empty list. */
+function clientsOf(event: AuditEvent): string[] {
+  const clients = event.data.clients;
+  return Array.isArray(clients) ? clients.filter((c): c is string => typeof c === 'string') : [];
+}
+
+/**
+ * Sends a logout token for `accountId` to each of `clientIds` that registered a `backchannel_logout_uri`.
+ * Never rejects: failures (unknown client, network, non-200 answer) are logged with the client id.
+ * @returns the client ids that acknowledged the logout token.
+ */
+export async function sendBackChannelLogouts(provider: Provider, logger: Logger, accountId: string, clientIds: readonly string[]): Promise<string[]> {
+  const results = await Promise.all(
+    clientIds.map(async (clientId) => {
+      try {
+        const client: OidcClient | undefined = await provider.Client.find(clientId);
+        if (!client?.backchannelLogoutUri) return null;
+        await client.backchannelLogout(accountId, undefined);
+        logger.info({ clientId, accountId }, 'back-channel logout sent');
+        return clientId;
+      } catch (err) {
+        logger.warn({ err, clientId, accountId }, 'back-channel logout failed');
+        return null;
+      }
+    }),
+  );
+  return results.filter((c): c is string => c !== null);
+}
+
+/**
+ * Subscribes to `events` (once per process: the provider is rebuilt when signing keys change, so `provider()`
+ * returns the current one): after {@link SESSIONS_ENDED_EVENTS} the account's clients get a logout token. The
+ * subscriber awaits the sending (bounded by the timeout above) so the change's answer comes after the portals
+ * were told, and swallows every failure.
+ */
+export function notifyClientsOnSessionsEnded(provider: () => Provider, events: EventBus, logger: Logger): void {
+  events.subscribe(async (event) => {
+    if (!SESSIONS_ENDED_EVENTS.has(event.type) || !event.accountId) return;
+    const clients = clientsOf(event);
+    if (clients.length) await sendBackChannelLogouts(provider(), logger, event.accountId, clients);
+  });
+}
+
+/** Logs oidc-provider's own `backchannel.*` events: the logout tokens RP-initiated logout sends. */
+export function logBackChannelEvents(provider: Provider, logger: Logger): void {
+  provider.on('backchannel.success', (_ctx: OidcContext, client: OidcClient) => logger.info({ clientId: client.clientId }, 'back-channel logout sent'));
+  provider.on('backchannel.error', (_ctx: OidcContext, err: Error, client: OidcClient) => logger.warn({ err, clientId: client.clientId }, 'back-channel logout failed'));
+}
