@@ -1,6 +1,7 @@
 /**
  * `/operator/applications`: downstream applications (OIDC clients). Lists them and registers one with its
- * client ID, name, redirect URIs and post-logout redirect URIs; the generated secret is shown once. The
+ * client ID, name, redirect URIs, post-logout redirect URIs and the back-channel logout URI; the generated
+ * secret is shown once. The
  * registry validates the URIs (https, or http on a loopback host; no wildcard, fragment, `javascript:` or
  * `data:`) and answers field errors; nothing is stored then.
  */
@@ -22,11 +23,11 @@ export interface RegisteredClient {
 
 /**
  * The client registry the console needs (storage's `ClientStore` fits it). `create` validates and throws
- * DomainError `validation_failed` (fieldErrors clientId, redirectUris, postLogoutRedirectUris) or `conflict`
+ * DomainError `validation_failed` (fieldErrors clientId, redirectUris, postLogoutRedirectUris, backchannelLogoutUri) or `conflict`
  * (client ID taken), and returns the generated secret.
  */
 export interface ClientRegistry {
-  create(client: { clientId: string; clientName?: string | undefined; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean }): Promise<{ clientId: string; clientSecret: string }>;
+  create(client: { clientId: string; clientName?: string | undefined; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined; firstParty: boolean }): Promise<{ clientId: string; clientSecret: string }>;
   list(): Promise<RegisteredClient[]>;
 }
 
@@ -36,9 +37,10 @@ const registerForm = z.object({
   clientName: z.string().max(200).default(''),
   redirectUris: z.string().max(4000).default(''),
   postLogoutRedirectUris: z.string().max(4000).default(''),
+  backchannelLogoutUri: z.string().max(2000).default(''),
 });
 type RegisterForm = z.output<typeof registerForm>;
-const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '' };
+const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '', backchannelLogoutUri: '' };
 
 async function renderList(clients: ClientRegistry, res: express.Response, values: RegisterForm, problem: FormProblem | null): Promise<void> {
   const rows = (await clients.list()).map((c) => ({ clientId: c.clientId, name: c.clientName ?? '—', redirectUris: c.redirectUris, postLogoutRedirectUris: c.postLogoutRedirectUris }));
@@ -52,8 +54,11 @@ export function operatorClientRoutes(identity: Identity, clients: ClientRegistry
   router.post('/applications', async (req, res) => {
     const form = registerForm.safeParse(req.body);
     if (!form.success) return renderList(clients, res, EMPTY, MALFORMED_FORM);
-    const { clientId, clientName, redirectUris, postLogoutRedirectUris } = form.data;
-    const client = { clientId: clientId.trim(), clientName: clientName.trim() || undefined, redirectUris: entriesOf(redirectUris, /\r?\n/), postLogoutRedirectUris: entriesOf(postLogoutRedirectUris, /\r?\n/), firstParty: true };
+    const { clientId, clientName, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = form.data;
+    const client = {
+      clientId: clientId.trim(), clientName: clientName.trim() || undefined, redirectUris: entriesOf(redirectUris, /\r?\n/),
+      postLogoutRedirectUris: entriesOf(postLogoutRedirectUris, /\r?\n/), backchannelLogoutUri: backchannelLogoutUri.trim() || undefined, firstParty: true,
+    };
     const created = await attempt(() => clients.create(client));
     if (isProblem(created)) return renderList(clients, res, form.data, created);
     const operator = operatorOf(res);
