@@ -49,6 +49,15 @@ describe('request page actions and their refusals (HTTP)', () => {
     expect(res.text).toContain('already claimed by Test ra.checker');
   });
 
+  it('keeps the message a checker leaves when claiming, and shows it on the request page', async () => {
+    const r = await submitted('ra.claim-message');
+    expect((await post(checker, `/requests/${r.id}/claim`, { message: 'Looking at it <b>now</b>.' })).status).toBe(303);
+    const view = await t.idp.identity.changeRequests.getRequest({ accountId: maker.id }, r.id);
+    expect(view.steps.at(-1)).toMatchObject({ action: 'claimed', message: 'Looking at it <b>now</b>.' });
+    const page = await request(c.app).get(`/requests/${r.id}`).set('Cookie', await c.cookieFor(maker, 'tok'));
+    expect(page.text).toContain('Looking at it &lt;b&gt;now&lt;/b&gt;.');
+  });
+
   it('requires a comment to reject, then rejects with it and returns the request to the maker', async () => {
     const r = await submitted('ra.reject');
     await post(checker, `/requests/${r.id}/claim`);
