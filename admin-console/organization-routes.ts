@@ -16,6 +16,8 @@ export function organizationRoutes(secure: boolean): express.Router {
   const router = express.Router();
   router.get('/organization', (_req, res) => {
     const organizations = res.locals.organizations as Organization[];
+    // An operator who administers no organization has nothing to pick: their console is the operator screens.
+    if (organizations.length === 0) return res.redirect(303, '/operator');
     res.render('organization', { title: 'Choose an organization', session: res.locals.session as PortalSession, organizations });
   });
   router.post('/organization', (req, res) => {

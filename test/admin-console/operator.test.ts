@@ -96,6 +96,9 @@ describe('operator screens of the admin console (HTTP)', () => {
     expect(page.text).toContain('aria-label="Operator"');
     expect(page.text).toContain('href="/operator/applications"');
     expect((await get(operator, '/operator/nothing-here')).status).toBe(404);
+    const picker = await get(operator, '/organization');
+    expect(picker.status).toBe(303);
+    expect(picker.headers.location).toBe('/operator');
   });
 
   it('creates an organization with two participant IDs, adds a third, and refuses a bad one with a field error', async () => {
