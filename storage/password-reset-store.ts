@@ -6,7 +6,7 @@
  * transaction clears the lockout and revokes every grant and IdP session of the account, so a crash can never
  * leave a changed password with the old sessions still alive.
  */
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { PasswordResetStore } from '../identity/index.js';
 import type { Db } from './database.js';
 import { revokeAccountGrantsOn } from './oidc-grant-revocation.js';
@@ -15,7 +15,11 @@ import { accounts, lockouts, passwordResetTokens } from './schema.js';
 /** Creates the reset-link store over `db`. */
 export function createPasswordResetStore(db: Db): PasswordResetStore {
   return {
-    async issue(token) {
+    async issue(token, options = {}) {
+      if (options.supersede === false) {
+        await db.insert(passwordResetTokens).values(token);
+        return;
+      }
       await db.transaction(async (tx) => {
         await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, token.accountId)).for('update');
         await tx
@@ -24,6 +28,27 @@ export function createPasswordResetStore(db: Db): PasswordResetStore {
           .where(and(eq(passwordResetTokens.accountId, token.accountId), eq(passwordResetTokens.purpose, token.purpose), isNull(passwordResetTokens.consumedAt)));
         await tx.insert(passwordResetTokens).values(token);
       });
+    },
+
+    async supersedeOlder(token, now) {
+      // Row-value comparison orders links by (created_at, id): of links delivered concurrently, the newest survives.
+      const superseded = await db
+        .update(passwordResetTokens)
+        .set({ consumedAt: now })
+        .where(
+          and(
+            eq(passwordResetTokens.accountId, token.accountId),
+            eq(passwordResetTokens.purpose, token.purpose),
+            isNull(passwordResetTokens.consumedAt),
+            sql`(${passwordResetTokens.createdAt}, ${passwordResetTokens.id}) < (${token.createdAt.toISOString()}::timestamptz, ${token.id}::uuid)`,
+          ),
+        )
+        .returning({ id: passwordResetTokens.id });
+      return superseded.length;
+    },
+
+    async withdraw(tokenHash, now) {
+      await db.update(passwordResetTokens).set({ consumedAt: now }).where(and(eq(passwordResetTokens.tokenHash, tokenHash), isNull(passwordResetTokens.consumedAt)));
     },
 
     async findByHash(tokenHash) {

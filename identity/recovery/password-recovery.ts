@@ -53,7 +53,9 @@ export interface PasswordRecovery {
   /**
    * Handles a "Forgot password?" request. Resolves the same way (after the same work) whether or not the
    * account exists, the phone matches, the account is active or a rate limit was reached. Records
-   * `password_reset.requested` with the real outcome (audit only).
+   * `password_reset.requested` with the real outcome (audit only). When accepted, a new link is emailed after
+   * the answer; once it is delivered, the account's older reset links stop working (if delivery fails, the new
+   * link is withdrawn and the older ones keep working).
    * @param resetUrl - builds the link from a token, from the configured public URL (never the Host header).
    */
   requestReset(request: { login: string; phone: string }, resetUrl: (token: string) => string, context?: RecoveryContext): Promise<void>;
@@ -129,8 +131,16 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
       if (outcome !== 'accepted' || !account) return;
       sendInBackground('reset_link', account, async () => {
         const token = randomToken(32);
-        await passwordResets.issue({ id: newId(), accountId: account.id, purpose: 'reset', tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null });
-        await deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds }));
+        const issued = { id: newId(), accountId: account.id, purpose: 'reset' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null };
+        // The older link stays usable until this one is delivered: a mail outage never leaves the person with none.
+        await passwordResets.issue(issued, { supersede: false });
+        try {
+          await deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds }));
+        } catch (error) {
+          await passwordResets.withdraw(issued.tokenHash, clock.now());
+          throw error;
+        }
+        await passwordResets.supersedeOlder(issued, clock.now());
         await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { purpose: 'reset', expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
       });
     },

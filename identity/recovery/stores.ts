@@ -28,9 +28,18 @@ export interface CompletedReset extends EndedSessions {
 export interface PasswordResetStore {
   /**
    * Stores `token` and, in the same transaction, marks every unconsumed earlier token of the same account and
-   * purpose consumed: only the newest link works.
+   * purpose consumed: only the newest link works. With `supersede: false` it only stores the token, and the
+   * caller supersedes the older ones once the link was delivered ({@link supersedeOlder}) or withdraws it.
    */
-  issue(token: PasswordResetToken): Promise<void>;
+  issue(token: PasswordResetToken, options?: { supersede?: boolean }): Promise<void>;
+  /**
+   * Marks consumed every unconsumed token of `token`'s account and purpose issued before it (ordered by
+   * `createdAt`, then id), so of links delivered at the same time only the newest works.
+   * @returns how many were superseded.
+   */
+  supersedeOlder(token: PasswordResetToken, now: Date): Promise<number>;
+  /** Marks the token with this hash consumed (its email was never delivered). */
+  withdraw(tokenHash: string, now: Date): Promise<void>;
   /** The token with this hash, whatever its state; null when none. */
   findByHash(tokenHash: string): Promise<PasswordResetToken | null>;
   /**

@@ -107,6 +107,7 @@ describe('a mail outage during a reset request', () => {
 
   it('gives the same answer, records the failure with an error id, and the next request works once mail is back', async () => {
     const user = await t.createAccount({ userId: 'outage.user' });
+    const { link: delivered } = await requestLink(t, user.userId, user.email);
     const normal = await requestReset(t, 'ghost.outage', REGISTERED_PHONE);
     t.smtp.setRefusing(true);
     const during = await requestReset(t, user.userId, REGISTERED_PHONE);
@@ -114,9 +115,13 @@ describe('a mail outage during a reset request', () => {
     await t.idp.identity.recovery.idle();
     const [failure] = await t.idp.identity.stores.audit.list({ accountId: user.id, type: 'password_reset.email_failed' });
     expect(failure?.data).toMatchObject({ email: 'reset_link', errorId: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/) });
+    // The undelivered link superseded nothing: the one the person has still opens its form.
+    expect((await new UserAgent().request(delivered)).status).toBe(200);
 
     t.smtp.setRefusing(false);
     const { link } = await requestLink(t, user.userId, user.email);
+    // A delivered link supersedes the older one.
+    expect((await new UserAgent().request(delivered)).status).toBe(410);
     expect((await setPassword(link, 'after the outage it works')).status).toBe(200);
   });
 });

@@ -33,6 +33,19 @@ describe('recovery storage is race-safe on PostgreSQL', () => {
     expect(found.filter((f) => f && f.consumedAt === null)).toHaveLength(1);
   });
 
+  it('leaves exactly the newest link usable when 10 links delivered at once each supersede the older ones', async () => {
+    const account = await createdAccount(stores, await createdOrganization(stores));
+    const start = new Date();
+    const tokens = Array.from({ length: 10 }, (_, i) => aToken(account.id, addSeconds(start, i)));
+    for (const token of tokens) await stores.passwordResets.issue(token, { supersede: false });
+    const usable = async () => (await Promise.all(tokens.map((token) => stores.passwordResets.findByHash(token.tokenHash)))).filter((f) => f && f.consumedAt === null);
+    expect(await usable()).toHaveLength(10);
+    await Promise.all(tokens.map((token) => stores.passwordResets.supersedeOlder(token, addSeconds(start, 20))));
+    expect((await usable()).map((f) => f!.id)).toEqual([tokens.at(-1)!.id]);
+    await stores.passwordResets.withdraw(tokens.at(-1)!.tokenHash, addSeconds(start, 21));
+    expect(await usable()).toHaveLength(0);
+  });
+
   it('consumes a link once, never after it expired, and writes only the winner\'s password hash', async () => {
     const account = await createdAccount(stores, await createdOrganization(stores));
     const now = new Date();
