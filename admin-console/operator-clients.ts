@@ -18,6 +18,8 @@ export interface RegisteredClient {
   clientName: string | null;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
+  /** The operator's own application: consent is implied. */
+  firstParty: boolean;
   createdAt: Date;
 }
 
@@ -38,12 +40,14 @@ const registerForm = z.object({
   redirectUris: z.string().max(4000).default(''),
   postLogoutRedirectUris: z.string().max(4000).default(''),
   backchannelLogoutUri: z.string().max(2000).default(''),
+  /** The checkbox: present (any value) for a third-party application. */
+  thirdParty: z.string().max(10).optional().transform((v) => v !== undefined),
 });
 type RegisterForm = z.output<typeof registerForm>;
-const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '', backchannelLogoutUri: '' };
+const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '', backchannelLogoutUri: '', thirdParty: false };
 
 async function renderList(clients: ClientRegistry, res: express.Response, values: RegisterForm, problem: FormProblem | null): Promise<void> {
-  const rows = (await clients.list()).map((c) => ({ clientId: c.clientId, name: c.clientName ?? '—', redirectUris: c.redirectUris, postLogoutRedirectUris: c.postLogoutRedirectUris }));
+  const rows = (await clients.list()).map((c) => ({ clientId: c.clientId, name: c.clientName ?? '—', firstParty: c.firstParty, redirectUris: c.redirectUris, postLogoutRedirectUris: c.postLogoutRedirectUris }));
   renderOperator(res, 'operator-applications', { title: 'Downstream applications', rows, values }, problem);
 }
 
@@ -54,15 +58,15 @@ export function operatorClientRoutes(identity: Identity, clients: ClientRegistry
   router.post('/applications', async (req, res) => {
     const form = registerForm.safeParse(req.body);
     if (!form.success) return renderList(clients, res, EMPTY, MALFORMED_FORM);
-    const { clientId, clientName, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = form.data;
+    const { clientId, clientName, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, thirdParty } = form.data;
     const client = {
       clientId: clientId.trim(), clientName: clientName.trim() || undefined, redirectUris: entriesOf(redirectUris, /\r?\n/),
-      postLogoutRedirectUris: entriesOf(postLogoutRedirectUris, /\r?\n/), backchannelLogoutUri: backchannelLogoutUri.trim() || undefined, firstParty: true,
+      postLogoutRedirectUris: entriesOf(postLogoutRedirectUris, /\r?\n/), backchannelLogoutUri: backchannelLogoutUri.trim() || undefined, firstParty: !thirdParty,
     };
     const created = await attempt(() => clients.create(client));
     if (isProblem(created)) return renderList(clients, res, form.data, created);
     const operator = operatorOf(res);
-    await identity.events.publish({ type: 'client.created', actor: operator.actor, ip: operator.ip, data: { clientId: created.clientId, redirectUris: client.redirectUris } }, systemClock.now());
+    await identity.events.publish({ type: 'client.created', actor: operator.actor, ip: operator.ip, data: { clientId: created.clientId, redirectUris: client.redirectUris, firstParty: client.firstParty } }, systemClock.now());
     res.status(201).render('operator-application-created', { title: 'Application registered', clientId: created.clientId, clientSecret: created.clientSecret });
   });
   return router;

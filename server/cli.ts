@@ -115,17 +115,19 @@ export function buildCli(out: Output): Command {
     .command('client')
     .description('downstream applications (OIDC clients)')
     .command('create')
-    .description('register a first-party client; prints its secret once')
+    .description('register a client (first-party unless --third-party); prints its secret once')
     .requiredOption('--client-id <id>', 'client_id')
     .requiredOption('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
     .option('--post-logout-redirect-uri <uri>', 'post-logout redirect URI (repeatable)', collect, [])
     .option('--initiate-login-uri <uri>', 'where the IdP sends people to start sign-in (OIDC Core §4)')
     .option('--backchannel-logout-uri <uri>', 'where the IdP posts logout tokens (OIDC Back-Channel Logout 1.0), e.g. <origin>/auth/backchannel-logout')
     .option('--name <name>', 'name shown to people')
-    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string }) =>
+    .option('--third-party', 'an application not run by the operator: people are asked for consent before it gets their data')
+    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean }) =>
       withServices(async ({ clients, identity }) => {
-        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty: true });
-        await identity.events.publish({ type: 'client.created', actor, data: { clientId: created.clientId, redirectUris: created.redirectUris } }, systemClock.now());
+        const firstParty = !o.thirdParty;
+        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty });
+        await identity.events.publish({ type: 'client.created', actor, data: { clientId: created.clientId, redirectUris: created.redirectUris, firstParty } }, systemClock.now());
         out(`created client ${created.clientId}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
       }),
     );

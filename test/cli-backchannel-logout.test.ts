@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientStore } from '../storage/index.js';
 import { startCliHarness, type CliHarness } from './support/cli.js';
 
-describe('client create --backchannel-logout-uri', () => {
+describe('client create --backchannel-logout-uri / --third-party', () => {
   let cli: CliHarness;
 
   beforeAll(async () => {
@@ -25,5 +25,11 @@ describe('client create --backchannel-logout-uri', () => {
 
     const stored = await cli.withDatabase((database) => createClientStore(database, Buffer.alloc(32)).list());
     expect(stored.map((c) => [c.clientId, c.backchannelLogoutUri])).toEqual([['bcl-portal', 'https://portal.example.com/auth/backchannel-logout']]);
+  });
+
+  it('registers a third-party client (people are asked for consent) with --third-party, first-party otherwise', async () => {
+    expect((await cli.iam(['client', 'create', '--client-id', 'partner-app', '--redirect-uri', 'https://partner.example.com/cb', '--third-party'])).code).toBe(0);
+    const stored = await cli.withDatabase((database) => createClientStore(database, Buffer.alloc(32)).list());
+    expect(Object.fromEntries(stored.map((c) => [c.clientId, c.firstParty]))).toEqual({ 'bcl-portal': true, 'partner-app': false });
   });
 });

@@ -162,14 +162,16 @@ describe('operator screens of the admin console (HTTP)', () => {
     expect(event).toMatchObject({ actor: `operator:${operator.id}`, data: { clientId: 'op-portal' } });
   });
 
-  it('registers a back-channel logout URI with the application, validated like the redirect URIs', async () => {
+  it('registers a back-channel logout URI (validated like the redirect URIs) and whether the application is third-party', async () => {
     const bad = await post(operator, '/operator/applications', { clientId: 'op-bcl-bad', redirectUris: 'https://bcl.example.com/cb', backchannelLogoutUri: 'http://bcl.example.com/auth/backchannel-logout' });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('id="backchannelLogoutUri-error"');
     expect(await t.idp.clients.find('op-bcl-bad')).toBeNull();
     const res = await post(operator, '/operator/applications', { clientId: 'op-bcl', redirectUris: 'https://bcl.example.com/cb', backchannelLogoutUri: 'https://bcl.example.com/auth/backchannel-logout' });
     expect(res.status).toBe(201);
-    expect(await t.idp.clients.find('op-bcl')).toMatchObject({ backchannelLogoutUri: 'https://bcl.example.com/auth/backchannel-logout' });
+    expect(await t.idp.clients.find('op-bcl')).toMatchObject({ backchannelLogoutUri: 'https://bcl.example.com/auth/backchannel-logout', firstParty: true });
+    expect((await post(operator, '/operator/applications', { clientId: 'op-partner', redirectUris: 'https://partner.example.com/cb', thirdParty: 'yes' })).status).toBe(201);
+    expect(await t.idp.clients.find('op-partner')).toMatchObject({ firstParty: false });
   });
 
   it.each([
