@@ -73,6 +73,11 @@ function validate(client: NewClient): FieldErrors {
   return errors;
 }
 
+/** The context a client secret is sealed for (AES-GCM associated data): its client, so a copied secret does not open. */
+export function clientSecretContext(clientId: string): string {
+  return `oidc_clients:${clientId}`;
+}
+
 /**
  * Creates the client store. Secrets are sealed under `keys.current` (or the one key given) and opened with it or
  * any previous key (ENCRYPTION_KEY rotation, docs/authenticator.md).
@@ -88,7 +93,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       const clientSecret = client.clientSecret ?? randomToken(32);
       const row = {
         clientId: client.clientId,
-        clientSecret: seal(clientSecret, sealing.current),
+        clientSecret: seal(clientSecret, sealing.current, clientSecretContext(client.clientId)),
         clientName: client.clientName ?? null,
         redirectUris: client.redirectUris,
         postLogoutRedirectUris: client.postLogoutRedirectUris,
@@ -108,7 +113,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
 
     async find(clientId) {
       const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
-      return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing) } : null;
+      return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing, clientSecretContext(row.clientId)) } : null;
     },
 
     async list() {

@@ -42,12 +42,17 @@ export interface SigningKeyStore {
   rotate(now: Date, retainSeconds: number): Promise<SigningKeyInfo & { retiring: SigningKeyInfo[] }>;
 }
 
+/** The context a private signing key is sealed for (AES-GCM associated data): its key ID. */
+export function privateKeyContext(kid: string): string {
+  return `signing_keys:${kid}`;
+}
+
 async function insertNewKey(tx: Executor, now: Date, encryptionKey: Buffer): Promise<SigningKeyInfo> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true, modulusLength: 2048 });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   const key = { kid, alg: SIGNING_ALG, createdAt: now, retireAt: null };
-  await tx.insert(signingKeys).values({ ...key, privateJwk: seal(JSON.stringify({ ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }), encryptionKey) });
+  await tx.insert(signingKeys).values({ ...key, privateJwk: seal(JSON.stringify({ ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }), encryptionKey, privateKeyContext(kid)) });
   return key;
 }
 
@@ -75,7 +80,7 @@ export function createSigningKeyStore(database: Database, keys: Buffer | Sealing
         .from(signingKeys)
         .where(or(isNull(signingKeys.retireAt), gt(signingKeys.retireAt, now)))
         .orderBy(sql`${signingKeys.retireAt} is null desc`, desc(signingKeys.createdAt), desc(signingKeys.retireAt));
-      return rows.map((row) => JSON.parse(openWithAnyKey(row.privateJwk, sealing)) as JWK);
+      return rows.map((row) => JSON.parse(openWithAnyKey(row.privateJwk, sealing, privateKeyContext(row.kid))) as JWK);
     },
 
     async rotate(now, retainSeconds) {

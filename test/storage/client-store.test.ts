@@ -28,10 +28,14 @@ describe('registered clients', () => {
     const created = await clients.create(client({ clientId: 'generated-secret' }));
     expect(Buffer.from(created.clientSecret, 'base64url')).toHaveLength(32);
     const [row] = await database.db.select().from(oidcClients).where(eq(oidcClients.clientId, 'generated-secret'));
-    expect(row?.clientSecret.startsWith('v1.')).toBe(true);
+    expect(row?.clientSecret.startsWith('v2.')).toBe(true);
     expect(row?.clientSecret).not.toContain(created.clientSecret);
     expect((await clients.find('generated-secret'))?.clientSecret).toBe(created.clientSecret);
     expect((await clients.list()).find((c) => c.clientId === 'generated-secret')).not.toHaveProperty('clientSecret');
+    // Sealed for its client: copied into another client's row, it does not open.
+    await clients.create(client({ clientId: 'copied-into' }));
+    await database.db.update(oidcClients).set({ clientSecret: row!.clientSecret }).where(eq(oidcClients.clientId, 'copied-into'));
+    await expect(clients.find('copied-into')).rejects.toThrow(/could not be decrypted/);
     expect(await clients.find('nobody')).toBeNull();
   });
 

@@ -23,7 +23,7 @@ describe('token signing keys', () => {
     expect(jwks).toHaveLength(1);
     expect(jwks[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String), d: expect.any(String) });
     const [row] = await database.db.select().from(signingKeys);
-    expect(row?.privateJwk.startsWith('v1.')).toBe(true);
+    expect(row?.privateJwk.startsWith('v2.')).toBe(true);
     expect(row?.privateJwk).not.toContain(jwks[0]!.d);
   });
 
