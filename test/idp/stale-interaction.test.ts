@@ -61,12 +61,14 @@ describe('a stale, replayed, bookmarked or unknown sign-in URL restarts cleanly 
   });
 
   it('restarts an expired sign-in instead of showing an error', async () => {
-    const short = await startIdp({ INTERACTION_TTL_SECONDS: '1' });
+    // 3 s, not 1: on a busy machine opening the sign-in page alone can take longer than a second.
+    const short = await startIdp({ INTERACTION_TTL_SECONDS: '3' });
     try {
       await short.client(KNOWN);
       const b = browser(short);
       const { page } = await openSignIn(b, KNOWN.clientId, KNOWN.redirectUri);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      expect(textOf(page.text)).toContain('User ID or email');
+      await new Promise((resolve) => setTimeout(resolve, 3200));
       const res = await submitForm(b, page.text, 'User ID or email', { login: 'someone', password: 'something' });
       expect(res.status).toBe(303);
       expect([RESTART_AT_CLIENT, '/?expired=1']).toContain(res.headers.location);
