@@ -71,7 +71,7 @@ export interface LockoutStore {
    * one is older than `windowSeconds`, otherwise increments `attempts` only while it is below `maxFailures`.
    * One conditional UPDATE (or INSERT … ON CONFLICT), so concurrent callers on any instance never exceed
    * the budget. A locked account is never granted a reservation (`{ reserved: false, locked: true }`), in any
-   * window: see {@link reserveLockedCheck}. `locked` reports the state as of the reservation.
+   * window: see {@link reserveLockedCheck}; so `locked` is true only when `reserved` is false.
    */
   reserveAttempt(accountId: string, policy: LockoutPolicy, now: Date): Promise<{ reserved: boolean; locked: boolean }>;
   /**

@@ -7,8 +7,23 @@
 import { and, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { LockoutStore } from '../identity/index.js';
 import { addSeconds } from '../lib/index.js';
-import type { Db } from './database.js';
+import type { Db, Executor } from './database.js';
 import { lockouts } from './schema.js';
+
+/**
+ * Clears the lock and the count of `accountId` (a new window starts at `now`) on `executor` — the store's own
+ * connection, or a transaction the caller opened (a password reset clears the lockout in the transaction that
+ * sets the new password). @returns true when the account was locked.
+ */
+export async function clearLockoutOn(executor: Executor, accountId: string, now: Date): Promise<boolean> {
+  const unlocked = await executor
+    .update(lockouts)
+    .set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now })
+    .where(and(eq(lockouts.accountId, accountId), isNotNull(lockouts.lockedAt)))
+    .returning({ accountId: lockouts.accountId });
+  if (unlocked.length === 0) await executor.update(lockouts).set({ attempts: 0, windowStartedAt: now }).where(eq(lockouts.accountId, accountId));
+  return unlocked.length === 1;
+}
 
 /** Creates the lockout store over `db`. */
 export function createLockoutStore(db: Db): LockoutStore {
@@ -33,8 +48,9 @@ export function createLockoutStore(db: Db): LockoutStore {
           // A locked account gets no new window: its only password checks are the rare locked checks.
           setWhere: sql`${lockouts.lockedAt} is null and (${windowEnded} or ${lockouts.attempts} < ${policy.maxFailures})`,
         })
-        .returning({ lockedAt: lockouts.lockedAt });
-      if (reserved[0]) return { reserved: true, locked: reserved[0].lockedAt !== null };
+        .returning({ accountId: lockouts.accountId });
+      // Only an unlocked row is ever reserved (setWhere), so a reservation never reports a lock.
+      if (reserved[0]) return { reserved: true, locked: false };
       const [state] = await db.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId));
       return { reserved: false, locked: state?.lockedAt != null };
     },
@@ -73,15 +89,7 @@ export function createLockoutStore(db: Db): LockoutStore {
 
     reset,
 
-    async unlock(accountId, now) {
-      const unlocked = await db
-        .update(lockouts)
-        .set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now })
-        .where(and(eq(lockouts.accountId, accountId), isNotNull(lockouts.lockedAt)))
-        .returning({ accountId: lockouts.accountId });
-      if (unlocked.length === 0) await reset(accountId, now);
-      return unlocked.length === 1;
-    },
+    unlock: (accountId, now) => clearLockoutOn(db, accountId, now),
 
     async find(accountId) {
       const [row] = await db

@@ -4,6 +4,7 @@
  * already running — are never found either.
  */
 import { and, eq, isNotNull, max, or, sql } from 'drizzle-orm';
+import type { EndedSessions } from '../identity/index.js';
 import { addSeconds } from '../lib/index.js';
 import type { Database, Db, Executor } from './database.js';
 import { oidcModels, oidcRevokedGrants } from './schema.js';
@@ -38,25 +39,18 @@ export async function revokeGrantOn(db: Db, grantId: string, now: Date, retentio
   await db.transaction((tx) => tombstone(tx, grantId, now, retentionSeconds));
 }
 
-/** What {@link revokeAccountGrants} ended (identity's `EndedSessions`). */
-export interface AccountRevocation {
-  grants: number;
-  sessions: number;
-  /** Client ids that held one of the grants or sessions, sorted: the ones to notify by back-channel logout. */
-  clients: string[];
-}
 
 /**
  * Ends everything an account holds at the IdP (design/security.md §9): revokes each of its grants as
  * {@link revokeGrant} does and deletes its sessions. Use when an account is suspended or closed.
  * @returns how many grants and sessions were ended, and which clients held them.
  */
-export async function revokeAccountGrants(database: Database, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<AccountRevocation> {
+export async function revokeAccountGrants(database: Database, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<EndedSessions> {
   return database.db.transaction((tx) => revokeAccountGrantsOn(tx, accountId, now, retentionSeconds));
 }
 
 /** {@link revokeAccountGrants} on `tx`, inside a transaction the caller opened (so it commits with the caller's change). */
-export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<AccountRevocation> {
+export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<EndedSessions> {
   const rows = await tx
     .select({ kind: oidcModels.kind, id: oidcModels.id, grantId: oidcModels.grantId, payload: oidcModels.payload })
     .from(oidcModels)

@@ -9,8 +9,9 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { PasswordResetStore } from '../identity/index.js';
 import type { Db } from './database.js';
+import { clearLockoutOn } from './lockout-store.js';
 import { revokeAccountGrantsOn } from './oidc-grant-revocation.js';
-import { accounts, lockouts, passwordResetTokens } from './schema.js';
+import { accounts, passwordResetTokens } from './schema.js';
 
 /** Creates the reset-link store over `db`. */
 export function createPasswordResetStore(db: Db): PasswordResetStore {
@@ -66,10 +67,9 @@ export function createPasswordResetStore(db: Db): PasswordResetStore {
         if (!used) return null;
         const { accountId } = used;
         await tx.update(accounts).set({ passwordHash, updatedAt: now }).where(eq(accounts.id, accountId));
-        const [lockout] = await tx.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId)).for('update');
-        await tx.update(lockouts).set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now }).where(eq(lockouts.accountId, accountId));
+        const wasLocked = await clearLockoutOn(tx, accountId, now);
         const ended = await revokeAccountGrantsOn(tx, accountId, now);
-        return { accountId, wasLocked: lockout?.lockedAt != null, ...ended };
+        return { accountId, wasLocked, ...ended };
       });
     },
   };

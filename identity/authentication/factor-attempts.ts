@@ -32,7 +32,7 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
   return {
     async reserve(accountId, context) {
       const reservation = await lockouts.reserveAttempt(accountId, lockout, clock.now());
-      if (reservation.reserved && !reservation.locked) return null;
+      if (reservation.reserved) return null;
       await failed(accountId, reservation.locked ? 'account_locked' : 'attempt_budget_exhausted', context);
       return { outcome: reservation.locked ? 'locked' : 'invalid' };
     },

@@ -102,7 +102,6 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
       // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
       await lockouts.releaseAttempt(account.id);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
-      if (reservation.locked) return lockedOutcome(account, context);
       const memberships = await accounts.listMemberships(account.id);
       return { outcome: 'ok', account, memberships };
     },

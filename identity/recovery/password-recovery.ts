@@ -15,12 +15,12 @@ import { checkNewPassword } from '../credentials/password-policy.js';
 import { hashPassword } from '../credentials/password.js';
 import type { EventBus } from '../events.js';
 import type { Account } from '../model.js';
-import type { AccountStore, LockoutStore } from '../stores.js';
+import type { AccountStore } from '../stores.js';
 import { createBackgroundTasks } from './background.js';
 import { passwordChangedEmail, resetEmail } from './emails.js';
 import { phonesMatch } from './phone.js';
 import { sendSetPasswordLink, type SetPasswordLinkContext } from './set-password-link.js';
-import type { AccountSessionRevoker, PasswordResetStore, PasswordResetToken, RateLimit, RateLimitStore } from './stores.js';
+import type { PasswordResetStore, PasswordResetToken, RateLimit, RateLimitStore } from './stores.js';
 
 /** Deployment settings of recovery (lib/config.ts: PASSWORD_RESET_*, SET_PASSWORD_TTL_SECONDS). Durations in seconds. */
 export interface RecoverySettings {

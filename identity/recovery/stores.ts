@@ -17,7 +17,6 @@ export interface PasswordResetToken {
   consumedAt: Date | null;
 }
 
-/** Reset links. Every method that changes state is atomic. */
 /** What {@link PasswordResetStore.consumeAndSetPassword} did for the caller that used the link. */
 export interface CompletedReset extends EndedSessions {
   accountId: string;
@@ -25,6 +24,7 @@ export interface CompletedReset extends EndedSessions {
   wasLocked: boolean;
 }
 
+/** Reset links. Every method that changes state is atomic. */
 export interface PasswordResetStore {
   /**
    * Stores `token` and, in the same transaction, marks every unconsumed earlier token of the same account and
@@ -47,7 +47,8 @@ export interface PasswordResetStore {
    * `UPDATE … WHERE consumed_at IS NULL AND expires_at > now` decides the one winner among concurrent callers;
    * only the winner's `passwordHash` is written. In the same transaction the lockout is cleared (count and lock)
    * and every grant, refresh token and IdP session of the account is revoked (design/security.md §1, §9).
-   * @returns the account id for the caller that consumed it, null for everyone else (used, superseded, expired, unknown).
+   * @returns for the caller that consumed it, the account id, whether it was locked and what was ended; null for
+   *   everyone else (used, superseded, expired, unknown).
    */
   consumeAndSetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<CompletedReset | null>;
 }
