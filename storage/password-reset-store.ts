@@ -1,6 +1,7 @@
 /**
- * {@link PasswordResetStore} on PostgreSQL. Issuing locks the account row, consumes the account's older links
- * and inserts the new one in one transaction, so even concurrent requests leave exactly one usable link.
+ * {@link PasswordResetStore} on PostgreSQL. Issuing inserts; superseding (after delivery) consumes every older
+ * unconsumed link of the account and purpose in one conditional UPDATE ordered by (created_at, id), so even
+ * concurrent deliveries leave exactly one usable link, the newest.
  * Using a link is a conditional `UPDATE … WHERE consumed_at IS NULL AND expires_at > now … RETURNING` and the
  * password update in the same transaction: exactly one of any number of concurrent callers wins. The same
  * transaction clears the lockout and revokes every grant and IdP session of the account, so a crash can never
@@ -16,19 +17,8 @@ import { accounts, passwordResetTokens } from './schema.js';
 /** Creates the reset-link store over `db`. */
 export function createPasswordResetStore(db: Db): PasswordResetStore {
   return {
-    async issue(token, options = {}) {
-      if (options.supersede === false) {
-        await db.insert(passwordResetTokens).values(token);
-        return;
-      }
-      await db.transaction(async (tx) => {
-        await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, token.accountId)).for('update');
-        await tx
-          .update(passwordResetTokens)
-          .set({ consumedAt: token.createdAt })
-          .where(and(eq(passwordResetTokens.accountId, token.accountId), eq(passwordResetTokens.purpose, token.purpose), isNull(passwordResetTokens.consumedAt)));
-        await tx.insert(passwordResetTokens).values(token);
-      });
+    async issue(token) {
+      await db.insert(passwordResetTokens).values(token);
     },
 
     async supersedeOlder(token, now) {

@@ -186,8 +186,8 @@ export const signingKeys = pgTable('signing_keys', {
 
 /**
  * Single-use links that set a password: a forgotten-password reset, or (admin console) a new account's first
- * password. Only the SHA-256 of the token is stored. Issuing a new link for an account consumes its older
- * unconsumed ones, so only the newest works; `consumed_at` is set when used or superseded.
+ * password. Only the SHA-256 of the token is stored. A new link, once delivered, consumes the account's older
+ * unconsumed ones, so only the newest works; `consumed_at` is set when used, superseded or withdrawn.
  */
 export const passwordResetTokens = pgTable(
   'password_reset_tokens',

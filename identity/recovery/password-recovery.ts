@@ -17,6 +17,7 @@ import type { EventBus } from '../events.js';
 import type { Account } from '../model.js';
 import type { AccountStore } from '../stores.js';
 import { createBackgroundTasks } from './background.js';
+import { deliverLink } from './deliver-link.js';
 import { passwordChangedEmail, resetEmail } from './emails.js';
 import { phonesMatch } from './phone.js';
 import { sendSetPasswordLink, type SetPasswordLinkContext } from './set-password-link.js';
@@ -132,15 +133,7 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
       sendInBackground('reset_link', account, async () => {
         const token = randomToken(32);
         const issued = { id: newId(), accountId: account.id, purpose: 'reset' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null };
-        // The older link stays usable until this one is delivered: a mail outage never leaves the person with none.
-        await passwordResets.issue(issued, { supersede: false });
-        try {
-          await deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds }));
-        } catch (error) {
-          await passwordResets.withdraw(issued.tokenHash, clock.now());
-          throw error;
-        }
-        await passwordResets.supersedeOlder(issued, clock.now());
+        await deliverLink(passwordResets, clock, issued, () => deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds })));
         await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { purpose: 'reset', expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
       });
     },

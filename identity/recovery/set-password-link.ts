@@ -2,13 +2,14 @@
  * The set-password link of a new account (issue 5: "the new user receives an email to set their password, a
  * single-use link, like a reset"). The same machinery as a reset link — a random token stored only as its
  * SHA-256 hash in the reset-token store, single use, only the newest link of the account works — with purpose
- * `set_password`, its own validity (`SET_PASSWORD_TTL_SECONDS`, default 72 hours) and its own email.
+ * `set_password`, the same delivery ({@link deliverLink}), its own validity (`SET_PASSWORD_TTL_SECONDS`, default 72 hours) and its own email.
  * The link opens the reset page titled "Set your password"; the password policy applies as for a reset.
  */
 import { addSeconds, newId, randomToken, sha256Hex, type Clock, type Mailer } from '../../lib/index.js';
 import type { EventBus } from '../events.js';
 import type { AccountStore } from '../stores.js';
 import type { BackgroundTasks } from './background.js';
+import { deliverLink } from './deliver-link.js';
 import { setPasswordEmail } from './emails.js';
 import type { PasswordResetStore } from './stores.js';
 
@@ -37,8 +38,8 @@ export interface SetPasswordLinkContext {
 }
 
 /**
- * Issues a set-password link for the account (superseding its earlier unused ones) and emails it to the
- * account's address; records `password_reset.email_sent` (data.purpose `set_password`, data.expiresAt).
+ * Issues a set-password link for the account and emails it to the account's address; once delivered it
+ * supersedes the account's earlier unused ones ({@link deliverLink}); records `password_reset.email_sent` (data.purpose `set_password`, data.expiresAt).
  * Never rejects: a failure (unknown account, store or mail outage) is logged with an error id and recorded as
  * `password_reset.email_failed` (data.email `set_password_link`, data.errorId); the person can still use
  * "Forgot password?".
@@ -56,8 +57,8 @@ export function sendSetPasswordLink(deps: SetPasswordLinkDeps, accountId: string
       const now = clock.now();
       const token = randomToken(32);
       const expiresAt = addSeconds(now, deps.ttlSeconds);
-      await deps.passwordResets.issue({ id: newId(), accountId, purpose: 'set_password', tokenHash: sha256Hex(token), createdAt: now, expiresAt, consumedAt: null });
-      await deps.mailer.send(setPasswordEmail({ displayName: deps.displayName, account, link: deps.setPasswordUrl(token), ttlSeconds: deps.ttlSeconds }));
+      const issued = { id: newId(), accountId, purpose: 'set_password' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt, consumedAt: null };
+      await deliverLink(deps.passwordResets, clock, issued, () => deps.mailer.send(setPasswordEmail({ displayName: deps.displayName, account, link: deps.setPasswordUrl(token), ttlSeconds: deps.ttlSeconds })));
       await events.publish({ type: 'password_reset.email_sent', ...who, data: { purpose: 'set_password', expiresAt: expiresAt.toISOString(), reference } }, clock.now());
     },
     (errorId, error) =>

@@ -27,11 +27,10 @@ export interface CompletedReset extends EndedSessions {
 /** Reset links. Every method that changes state is atomic. */
 export interface PasswordResetStore {
   /**
-   * Stores `token` and, in the same transaction, marks every unconsumed earlier token of the same account and
-   * purpose consumed: only the newest link works. With `supersede: false` it only stores the token, and the
-   * caller supersedes the older ones once the link was delivered ({@link supersedeOlder}) or withdraws it.
+   * Stores `token`. It supersedes nothing yet: once its email was delivered the caller calls
+   * {@link supersedeOlder} (only the newest link works), or {@link withdraw} when delivery failed.
    */
-  issue(token: PasswordResetToken, options?: { supersede?: boolean }): Promise<void>;
+  issue(token: PasswordResetToken): Promise<void>;
   /**
    * Marks consumed every unconsumed token of `token`'s account and purpose issued before it (ordered by
    * `createdAt`, then id), so of links delivered at the same time only the newest works.
