@@ -9,7 +9,7 @@ import type { ChangeRequestType, Identity } from '../identity/index.js';
 import { accountFacts, findOrganizationAccount, type AccountFacts } from './account-facts.js';
 import { functionChoices, functionsField } from './account-routes.js';
 import type { AdminContext } from './options.js';
-import { notFound, type FormProblem } from './render.js';
+import { MALFORMED_FORM, notFound, type FormProblem } from './render.js';
 import { requestChange, submittedHref } from './submit-change.js';
 
 /** One change form of the detail page: its URL slug, request type, heading, explanation and button. */
@@ -77,7 +77,7 @@ export function accountDetailRoutes(identity: Identity): express.Router {
     if (!found || !slug.success) return notFound(res);
     const change = CHANGE_FORMS.find((f) => f.slug === slug.data)!;
     const entered = { slug: change.slug, functions: form.success ? form.data.functions : [], message: form.success ? (form.data.message ?? '') : '', draftHref: null };
-    if (!form.success) return render(res, found.facts, { ...entered, problem: { status: 400, message: 'The form is not valid.', fieldErrors: {} } });
+    if (!form.success) return render(res, found.facts, { ...entered, problem: MALFORMED_FORM });
     if (!found.facts.changes.includes(change.type)) {
       return render(res, found.facts, { ...entered, problem: { status: 409, message: `${change.heading} does not apply to ${found.facts.userId} now.`, fieldErrors: {} } });
     }

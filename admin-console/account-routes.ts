@@ -9,7 +9,7 @@ import { ACCOUNT_QUOTA_PER_ORGANIZATION, FUNCTIONS, FUNCTION_NAMES } from '../po
 import type { Identity } from '../identity/index.js';
 import { isLocked, statusLabel, withLockouts, type AccountWithLockout } from './account-facts.js';
 import type { AdminContext } from './options.js';
-import type { FormProblem } from './render.js';
+import { MALFORMED_FORM, type FormProblem } from './render.js';
 import { requestChange, submittedHref } from './submit-change.js';
 
 const ACCOUNT_STATUSES = ['active', 'suspended', 'closed'] as const;
@@ -71,7 +71,7 @@ export function accountRoutes(identity: Identity): express.Router {
   router.post('/accounts/new', async (req, res) => {
     const admin = res.locals.admin as AdminContext;
     const form = newAccountForm.safeParse(req.body);
-    if (!form.success) return renderForm(res, {}, { status: 400, message: 'The form is not valid.', fieldErrors: {} });
+    if (!form.success) return renderForm(res, {}, MALFORMED_FORM);
     const { message, ...payload } = form.data;
     const outcome = await requestChange(identity, admin, 'create_account', payload, message);
     if (outcome.kind === 'submitted') return res.redirect(303, submittedHref(outcome.requestId));

@@ -10,7 +10,7 @@ import type { ChangeRequestView, Identity } from '../identity/index.js';
 import { changeForm } from './account-detail-routes.js';
 import { functionChoices, newAccountForm } from './account-routes.js';
 import type { AdminContext } from './options.js';
-import { formProblem, isNotFound, notFound, type FormProblem } from './render.js';
+import { attempt, isNotFound, isProblem, MALFORMED_FORM, notFound, type FormProblem } from './render.js';
 
 const versionField = z.object({ version: z.coerce.number().int().positive() });
 
@@ -62,14 +62,9 @@ export function draftRoutes(identity: Identity): express.Router {
     if (!draft) return notFound(res);
     const input = payloadFrom(draft, req.body);
     const version = versionField.safeParse(req.body);
-    if (!input || !version.success) return render(res, draft, draft.payload, { status: 400, message: 'The form is not valid.', fieldErrors: {} });
-    try {
-      await identity.changeRequests.updateDraft(admin.actor, draft.id, { payload: input.payload, version: version.data.version, message: input.message });
-    } catch (error) {
-      const problem = formProblem(error);
-      if (!problem) throw error;
-      return render(res, draft, { ...input.payload, message: input.message }, problem);
-    }
+    if (!input || !version.success) return render(res, draft, draft.payload, MALFORMED_FORM);
+    const updated = await attempt(() => identity.changeRequests.updateDraft(admin.actor, draft.id, { payload: input.payload, version: version.data.version, message: input.message }));
+    if (isProblem(updated)) return render(res, draft, { ...input.payload, message: input.message }, updated);
     res.redirect(303, `/requests/${encodeURIComponent(draft.id)}`);
   });
   return router;

@@ -6,8 +6,8 @@
 import express from 'express';
 import { z } from 'zod';
 import { formatInstant, type Identity } from '../identity/index.js';
-import { attempt, isProblem, MALFORMED_FORM, operatorOf, renderOperator } from './operator-forms.js';
-import { isNotFound, notFound, type FormProblem } from './render.js';
+import { operatorOf, renderOperator } from './operator-forms.js';
+import { attempt, isProblem, MALFORMED_FORM, isNotFound, notFound, type FormProblem } from './render.js';
 
 /** Exactly the fields the form shows. */
 const createForm = z.object({ registeredBefore: z.string().max(100).default(''), effectiveFrom: z.string().max(100).default(''), skipUntil: z.string().max(100).default('') });

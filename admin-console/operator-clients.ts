@@ -9,8 +9,8 @@ import express from 'express';
 import { z } from 'zod';
 import type { Identity } from '../identity/index.js';
 import { systemClock } from '../lib/index.js';
-import { attempt, entriesOf, isProblem, MALFORMED_FORM, operatorOf, renderOperator } from './operator-forms.js';
-import type { FormProblem } from './render.js';
+import { entriesOf, operatorOf, renderOperator } from './operator-forms.js';
+import { attempt, isProblem, MALFORMED_FORM, type FormProblem } from './render.js';
 
 /** A registered client as the list shows it (no secret). */
 export interface RegisteredClient {

@@ -7,8 +7,8 @@ import express from 'express';
 import { z } from 'zod';
 import { ACCOUNT_QUOTA_PER_ORGANIZATION } from '../policies/index.js';
 import type { Identity, Organization } from '../identity/index.js';
-import { attempt, entriesOf, isProblem, MALFORMED_FORM, operatorOf, renderOperator } from './operator-forms.js';
-import { isNotFound, notFound, type FormProblem } from './render.js';
+import { entriesOf, operatorOf, renderOperator } from './operator-forms.js';
+import { attempt, isProblem, MALFORMED_FORM, isNotFound, notFound, type FormProblem } from './render.js';
 
 /** Exactly the fields each form shows (no mass assignment). */
 const createForm = z.object({ name: z.string().max(400).default(''), participantIds: z.string().max(400).default('') });

@@ -6,8 +6,8 @@
 import express from 'express';
 import { z } from 'zod';
 import { formatInstant, STATUS_LABELS, type ChangeRequestView, type Identity } from '../identity/index.js';
-import { attempt, isProblem, MALFORMED_FORM, operatorOf, renderOperator } from './operator-forms.js';
-import { isNotFound, notFound, type FormProblem } from './render.js';
+import { operatorOf, renderOperator } from './operator-forms.js';
+import { attempt, isProblem, MALFORMED_FORM, isNotFound, notFound, type FormProblem } from './render.js';
 import { requestRow, statusText, TYPE_LABELS } from './view-models.js';
 
 const ACTIONS = ['complete', 'reject'] as const;

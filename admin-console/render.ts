@@ -30,3 +30,22 @@ export function formProblem(error: unknown): FormProblem | null {
 export function isNotFound(error: unknown): boolean {
   return error instanceof DomainError && error.code === 'not_found';
 }
+
+/** The problem of a form whose body did not even parse (a field too long, a repeated field). */
+export const MALFORMED_FORM: FormProblem = { status: 400, message: 'The form is not valid.', fieldErrors: {} };
+
+/** True for a {@link FormProblem} returned by {@link attempt}. */
+export function isProblem(value: unknown): value is FormProblem {
+  return typeof value === 'object' && value !== null && 'fieldErrors' in value && 'message' in value && 'status' in value;
+}
+
+/** Calls `run`; a safe-to-show domain refusal becomes the form's problem, anything else (including `not_found`) propagates. */
+export async function attempt<T>(run: () => Promise<T>): Promise<T | FormProblem> {
+  try {
+    return await run();
+  } catch (error) {
+    const problem = formProblem(error);
+    if (!problem) throw error;
+    return problem;
+  }
+}
