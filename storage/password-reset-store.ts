@@ -1,13 +1,13 @@
 /**
- * {@link PasswordResetStore} on PostgreSQL. Issuing inserts; superseding (after delivery) consumes every older
- * unconsumed link of the account and purpose in one conditional UPDATE ordered by (created_at, id), so even
- * concurrent deliveries leave exactly one usable link, the newest.
+ * {@link PasswordResetStore} on PostgreSQL. Issuing inserts; after delivery, under the account row's lock, the
+ * link is marked delivered and every other delivered (or older) unconsumed link of the account and purpose is
+ * consumed, so even concurrent deliveries leave exactly one usable link: the newest delivered one.
  * Using a link is a conditional `UPDATE … WHERE consumed_at IS NULL AND expires_at > now … RETURNING` and the
  * password update in the same transaction: exactly one of any number of concurrent callers wins. The same
  * transaction clears the lockout and revokes every grant and IdP session of the account, so a crash can never
  * leave a changed password with the old sessions still alive.
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { PasswordResetStore } from '../identity/index.js';
 import type { Db } from './database.js';
 import { clearLockoutOn } from './lockout-store.js';
@@ -22,20 +22,34 @@ export function createPasswordResetStore(db: Db): PasswordResetStore {
     },
 
     async supersedeOlder(token, now) {
-      // Row-value comparison orders links by (created_at, id): of links delivered concurrently, the newest survives.
-      const superseded = await db
-        .update(passwordResetTokens)
-        .set({ consumedAt: now })
-        .where(
-          and(
-            eq(passwordResetTokens.accountId, token.accountId),
-            eq(passwordResetTokens.purpose, token.purpose),
-            isNull(passwordResetTokens.consumedAt),
-            sql`(${passwordResetTokens.createdAt}, ${passwordResetTokens.id}) < (${token.createdAt.toISOString()}::timestamptz, ${token.id}::uuid)`,
-          ),
-        )
-        .returning({ id: passwordResetTokens.id });
-      return superseded.length;
+      return db.transaction(async (tx) => {
+        // The account row lock serializes deliveries of one account, so each sees every delivery committed before it.
+        await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, token.accountId)).for('update');
+        await tx.update(passwordResetTokens).set({ deliveredAt: now }).where(and(eq(passwordResetTokens.id, token.id), isNull(passwordResetTokens.consumedAt)));
+        const ofAccount = and(eq(passwordResetTokens.accountId, token.accountId), eq(passwordResetTokens.purpose, token.purpose));
+        const [newest] = await tx
+          .select({ id: passwordResetTokens.id, createdAt: passwordResetTokens.createdAt })
+          .from(passwordResetTokens)
+          .where(and(ofAccount, isNull(passwordResetTokens.consumedAt), isNotNull(passwordResetTokens.deliveredAt)))
+          .orderBy(desc(passwordResetTokens.createdAt), desc(passwordResetTokens.id))
+          .limit(1);
+        if (!newest) return 0;
+        // Every other unconsumed link that was delivered, or created before the newest delivered one (still
+        // being delivered: it would arrive superseded anyway).
+        const superseded = await tx
+          .update(passwordResetTokens)
+          .set({ consumedAt: now })
+          .where(
+            and(
+              ofAccount,
+              isNull(passwordResetTokens.consumedAt),
+              ne(passwordResetTokens.id, newest.id),
+              or(isNotNull(passwordResetTokens.deliveredAt), sql`(${passwordResetTokens.createdAt}, ${passwordResetTokens.id}) < (${newest.createdAt.toISOString()}::timestamptz, ${newest.id}::uuid)`),
+            ),
+          )
+          .returning({ id: passwordResetTokens.id });
+        return superseded.length;
+      });
     },
 
     async withdraw(tokenHash, now) {
@@ -44,7 +58,9 @@ export function createPasswordResetStore(db: Db): PasswordResetStore {
 
     async findByHash(tokenHash) {
       const [row] = await db.select().from(passwordResetTokens).where(eq(passwordResetTokens.tokenHash, tokenHash));
-      return row ?? null;
+      if (!row) return null;
+      const { deliveredAt: _deliveredAt, ...token } = row;
+      return token;
     },
 
     async consumeAndSetPassword(tokenHash, passwordHash, now) {

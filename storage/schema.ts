@@ -186,8 +186,9 @@ export const signingKeys = pgTable('signing_keys', {
 
 /**
  * Single-use links that set a password: a forgotten-password reset, or (admin console) a new account's first
- * password. Only the SHA-256 of the token is stored. A new link, once delivered, consumes the account's older
- * unconsumed ones, so only the newest works; `consumed_at` is set when used, superseded or withdrawn.
+ * password. Only the SHA-256 of the token is stored. A link is marked delivered once its email went out; then
+ * only the newest delivered link of the account and purpose stays usable; `consumed_at` is set when used,
+ * superseded or withdrawn.
  */
 export const passwordResetTokens = pgTable(
   'password_reset_tokens',
@@ -201,6 +202,8 @@ export const passwordResetTokens = pgTable(
     createdAt: instant('created_at').notNull(),
     expiresAt: instant('expires_at').notNull(),
     consumedAt: instant('consumed_at'),
+    /** When its email was delivered: of an account's delivered links of one purpose, only the newest stays usable. */
+    deliveredAt: instant('delivered_at'),
   },
   (t) => [uniqueIndex('password_reset_tokens_token_hash_key').on(t.tokenHash), index('password_reset_tokens_account_id_idx').on(t.accountId)],
 );

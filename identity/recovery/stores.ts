@@ -32,8 +32,9 @@ export interface PasswordResetStore {
    */
   issue(token: PasswordResetToken): Promise<void>;
   /**
-   * Marks consumed every unconsumed token of `token`'s account and purpose issued before it (ordered by
-   * `createdAt`, then id), so of links delivered at the same time only the newest works.
+   * Records that `token`'s email was delivered and leaves only the newest delivered link of its account and
+   * purpose usable (ordered by `createdAt`, then id): the others, and unconsumed links created before it, are
+   * consumed. Serialized per account, so concurrent deliveries end with exactly one usable link.
    * @returns how many were superseded.
    */
   supersedeOlder(token: PasswordResetToken, now: Date): Promise<number>;

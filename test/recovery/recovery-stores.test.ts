@@ -49,6 +49,19 @@ describe('recovery storage is race-safe on PostgreSQL', () => {
     expect(await usable()).toHaveLength(0);
   });
 
+  it('supersedes a link whose insert lands after a newer link was already delivered (the race of two requests)', async () => {
+    const account = await createdAccount(stores, await createdOrganization(stores));
+    const start = new Date();
+    const older = aToken(account.id, start);
+    const newer = aToken(account.id, addSeconds(start, 1));
+    await stores.passwordResets.issue(newer);
+    await stores.passwordResets.supersedeOlder(newer, addSeconds(start, 2));
+    await stores.passwordResets.issue(older);
+    await stores.passwordResets.supersedeOlder(older, addSeconds(start, 3));
+    expect((await stores.passwordResets.findByHash(older.tokenHash))?.consumedAt).not.toBeNull();
+    expect((await stores.passwordResets.findByHash(newer.tokenHash))?.consumedAt).toBeNull();
+  });
+
   it('consumes a link once, never after it expired, and writes only the winner\'s password hash', async () => {
     const account = await createdAccount(stores, await createdOrganization(stores));
     const now = new Date();
