@@ -6,7 +6,7 @@
  * constraint name (see `postgres-errors.ts`).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -86,6 +86,13 @@ export const lockouts = pgTable('lockouts', {
   lockedAt: instant('locked_at'),
   /** Last password check granted to a locked account (so the right password learns it is locked, rarely). */
   lockedCheckAt: instant('locked_check_at'),
+  /**
+   * When each counted failure (or reserved attempt) happened, newest last: the sliding window of
+   * `LOCKOUT_WINDOW_SECONDS` counts the entries younger than the window (issue 8 §3).
+   */
+  failureTimes: instant('failure_times').array().notNull().default(sql`'{}'::timestamptz[]`),
+  /** Failures since the last successful sign-in, whatever their timing (NIST SP 800-63B §5.2.2). */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
 });
 
 /** Emailed one-time codes (SHA-256 hashes only). */
@@ -217,6 +224,46 @@ export const rateLimitCounters = pgTable('rate_limit_counters', {
   windowStartedAt: instant('window_started_at').notNull(),
   count: integer('count').notNull(),
 });
+
+/**
+ * Counters of `rate-limiter-flexible`'s PostgreSQL store (its own table layout: `key`, `points`, `expire` in
+ * epoch milliseconds), shared by every instance. Created here so that no instance runs DDL at start.
+ */
+export const rateLimiterPoints = pgTable('rate_limiter_points', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
+});
+
+/**
+ * The durable mail outbox: a row per message, written in the transaction of the code or link it carries and
+ * delivered by a worker (`FOR UPDATE SKIP LOCKED`, so each message is sent once across instances). `message` is
+ * the sealed (AES-256-GCM, `ENCRYPTION_KEY`) JSON of recipient, subject and bodies: it may hold a one-time code.
+ * `reference` names what the message delivers (e.g. an email OTP challenge id), which counts as sent only once
+ * `sent_at` is set.
+ */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: uuid('id').primaryKey(),
+    purpose: text('purpose').notNull(),
+    reference: text('reference'),
+    accountId: uuid('account_id'),
+    message: text('message').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: instant('created_at').notNull(),
+    nextAttemptAt: instant('next_attempt_at').notNull(),
+    lockedUntil: instant('locked_until'),
+    sentAt: instant('sent_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('mail_outbox_due_idx').on(t.status, t.nextAttemptAt),
+    index('mail_outbox_reference_idx').on(t.reference),
+    check('mail_outbox_status_check', sql`${t.status} in ('pending', 'sent', 'failed')`),
+  ],
+);
 
 /**
  * Authenticator app registrations (TOTP, RFC 6238). The secret is sealed with AES-256-GCM under
