@@ -9,6 +9,7 @@ import * as oidc from 'openid-client';
 import { clearCookie, readCookie, writeCookie } from './cookies.js';
 import { TRANSACTION_COOKIE_PATH, type PortalContext } from './context.js';
 import { sendProblem } from './pages.js';
+import { safeReturnTo } from './return-to.js';
 import { sessionFromIdToken } from './session.js';
 
 export function callbackHandler(ctx: PortalContext): RequestHandler {
@@ -37,11 +38,11 @@ export function callbackHandler(ctx: PortalContext): RequestHandler {
         path: '/',
         ttlSeconds: options.sessionTtlSeconds,
       });
-      res.set('Cache-Control', 'no-store').redirect(303, tx.returnTo);
+      res.set('Cache-Control', 'no-store').redirect(303, safeReturnTo(tx.returnTo)); // checked again: never off-origin
     } catch (err) {
       options.logger.warn({ err }, 'sign-in callback failed');
       const cancelled = err instanceof oidc.AuthorizationResponseError && err.error === 'access_denied';
-      signInFailed(req, res, tx.returnTo, cancelled ? 'Sign-in was cancelled.' : 'Sign-in could not be completed. Please try again.');
+      signInFailed(req, res, safeReturnTo(tx.returnTo), cancelled ? 'Sign-in was cancelled.' : 'Sign-in could not be completed. Please try again.');
     }
   };
 }
