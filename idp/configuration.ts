@@ -5,9 +5,11 @@
 import type { JWK } from 'jose';
 import type { Config } from '../lib/index.js';
 import { SCOPE_CLAIMS, type createAccountClaims } from './account-claims.js';
+import { accountClientMetadata } from './account/account-client.js';
 import { stepUrls } from './interaction-urls.js';
 import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
 import type { createProviderPages } from './provider-pages.js';
+import { interactionPolicy, sessionTtl } from './session-lifetime.js';
 
 /** The resource indicator (RFC 8707) of the portal API: its access tokens are JWTs (RFC 9068). */
 export const PORTAL_API = 'urn:connect-iam:portal-api';
@@ -56,6 +58,8 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
   return {
     adapter: parts.adapter,
     jwks: parts.jwks,
+    // The account page's own client, for re-authentication before a factor changes (idp/account/reauthentication.ts).
+    clients: [accountClientMetadata(config.issuer)],
     cookies: {
       keys: config.cookieKeys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
@@ -89,7 +93,11 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     findAccount: accountClaims.findAccount,
     extraTokenClaims: accountClaims.extraTokenClaims,
     loadExistingGrant: parts.loadExistingGrant,
-    interactions: { url: (_ctx: OidcContext, interaction: OidcInteraction) => stepUrls(parts.basePath, interaction.uid, interaction.params.client_id).show },
+    interactions: {
+      url: (_ctx: OidcContext, interaction: OidcInteraction) => stepUrls(parts.basePath, interaction.uid, interaction.params.client_id).show,
+      // A sign-in older than SESSION_MAX_AGE_SECONDS needs the sign-in pages again (idp/session-lifetime.ts).
+      policy: interactionPolicy(ttl.sessionMaxAgeSeconds),
+    },
     renderError: pages.renderError,
     ttl: {
       AccessToken: ttl.accessTokenSeconds,
@@ -97,7 +105,8 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
       IdToken: ttl.idTokenSeconds,
       RefreshToken: ttl.refreshTokenSeconds,
       Interaction: ttl.interactionSeconds,
-      Session: ttl.sessionSeconds,
+      // Idle timeout, never past the absolute lifetime from the sign-in (idp/session-lifetime.ts).
+      Session: sessionTtl({ idleSeconds: ttl.sessionSeconds, maxAgeSeconds: ttl.sessionMaxAgeSeconds }),
       Grant: Math.max(ttl.sessionSeconds, ttl.refreshTokenSeconds),
     },
   };

@@ -89,7 +89,10 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
   site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath }));
   site.use(recoveryRouter({ identity, render, config, basePath }));
-  site.use(accountRouter({ identity, provider, render, basePath, cookieKeys: config.cookieKeys, secure, listApplications: deps.listApplications }));
+  site.use(accountRouter({
+    identity, provider, render, issuer: config.issuer, basePath, cookieKeys: config.cookieKeys, secure, listApplications: deps.listApplications,
+    sessionMaxAgeSeconds: config.ttl.sessionMaxAgeSeconds, reauthenticationMaxAgeSeconds: config.reauthenticationMaxAgeSeconds,
+  }));
   site.use(errorPage({ render, logger, provider, restartUrl }));
   site.use(provider.callback());
   app.use(basePath || '/', site);

@@ -125,9 +125,41 @@ type ErrorClass = new (description?: string, detail?: string) => Error & { error
 const library = oidcProvider as unknown as {
   Provider: new (issuer: string, configuration: Record<string, unknown>) => Provider;
   errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'OIDCProviderError', ErrorClass>;
+  interactionPolicy: OidcInteractionPolicyLibrary;
 };
 
 /** The Provider class. */
 export const OidcProvider = library.Provider;
 /** oidc-provider's protocol errors (`errors.*`). */
 export const oidcErrors = library.errors;
+
+/** The session as an interaction policy check sees it (`ctx.oidc.session`). `loginTs`: seconds since the epoch. */
+export interface OidcCheckSession {
+  accountId?: string;
+  loginTs?: number;
+  /** True when the sign-in is more than `seconds` old (or there is none). */
+  past(seconds: number): boolean;
+}
+
+/** One check of a prompt: `check(ctx)` true means the prompt is needed (`lib/helpers/interaction_policy/check.js`). */
+export interface OidcCheck {
+  reason: string;
+}
+
+/** A prompt of the interaction policy (`login`, `consent`) and its checks. */
+export interface OidcPrompt {
+  name: string;
+  checks: OidcCheck[] & { add(check: OidcCheck, index?: number): void };
+}
+
+/** oidc-provider's `interactionPolicy` export: `base()` is its default policy, `Check` its check class. */
+export interface OidcInteractionPolicyLibrary {
+  base(): OidcPrompt[] & { get(name: string): OidcPrompt | undefined };
+  Check: (new (reason: string, description: string, error: string, check: (ctx: { oidc: { session: OidcCheckSession; result?: Record<string, unknown> } }) => boolean | Promise<boolean>) => OidcCheck) & {
+    REQUEST_PROMPT: true;
+    NO_NEED_TO_PROMPT: false;
+  };
+}
+
+/** oidc-provider's interaction policy helpers (`interactions.policy`). */
+export const oidcInteractionPolicy = library.interactionPolicy;

@@ -101,7 +101,9 @@ export const environmentSchema = z.object({
   PASSWORD_RESET_RATE_WINDOW_SECONDS: seconds(3600).describe('Window of the two password-reset rate limits (counters shared by every instance in PostgreSQL).'),
   SET_PASSWORD_TTL_SECONDS: seconds(259200).describe('Validity of the single-use set-password link a new account is emailed when its creation request is confirmed (default 72 hours, so a link sent on Friday still works on Monday). Only the newest link of an account works, once, and only while the account has no password; afterwards "Forgot password?" applies.'),
   INTERACTION_TTL_SECONDS: seconds(900).describe('Time a user has to finish the sign-in pages before the flow restarts.'),
-  SESSION_TTL_SECONDS: seconds(28800).describe('Lifetime of the IdP session (single sign-on across portals).'),
+  SESSION_TTL_SECONDS: seconds(28800).describe('Idle timeout of the IdP session (single sign-on across portals): each use extends the session by this much, never past SESSION_MAX_AGE_SECONDS.'),
+  SESSION_MAX_AGE_SECONDS: seconds(43200).describe('Absolute lifetime of the IdP session, counted from the sign-in (default 12 hours, NIST SP 800-63B AAL2 reauthentication). However much the session is used, the next authorization after it asks for the password and the second factor again.'),
+  REAUTHENTICATION_MAX_AGE_SECONDS: seconds(300).describe('How recent the sign-in must be to register, replace or remove an authenticator app on the account page; an older sign-in is sent through the sign-in pages again (`prompt=login`) first.'),
   ACCESS_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of access tokens (JWT).'),
   ID_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of ID tokens.'),
   REFRESH_TOKEN_TTL_SECONDS: seconds(28800).describe('Lifetime of refresh tokens.'),
@@ -148,7 +150,10 @@ export interface Config {
   otp: { ttlSeconds: number; resendIntervalSeconds: number };
   /** Password reset: link validity and rate limits (`max` requests per `windowSeconds`); a new account's set-password link validity. */
   recovery: { ttlSeconds: number; perAccount: { max: number; windowSeconds: number }; perIp: { max: number; windowSeconds: number }; setPasswordTtlSeconds: number };
-  ttl: { interactionSeconds: number; sessionSeconds: number; accessTokenSeconds: number; idTokenSeconds: number; refreshTokenSeconds: number };
+  /** `sessionSeconds`: the IdP session's idle timeout; `sessionMaxAgeSeconds`: its absolute lifetime from the sign-in. */
+  ttl: { interactionSeconds: number; sessionSeconds: number; sessionMaxAgeSeconds: number; accessTokenSeconds: number; idTokenSeconds: number; refreshTokenSeconds: number };
+  /** Largest age of the sign-in, in seconds, that may change an authentication factor on the account page. */
+  reauthenticationMaxAgeSeconds: number;
   demo: { data: boolean; portals: boolean; eservicePortalPort: number; ecpPort: number };
   /** The admin console (admin-console/): its port. */
   /** `url`: the console's public origin, without a trailing slash. */
@@ -204,10 +209,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ttl: {
       interactionSeconds: e.INTERACTION_TTL_SECONDS,
       sessionSeconds: e.SESSION_TTL_SECONDS,
+      sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
       accessTokenSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       idTokenSeconds: e.ID_TOKEN_TTL_SECONDS,
       refreshTokenSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     },
+    reauthenticationMaxAgeSeconds: e.REAUTHENTICATION_MAX_AGE_SECONDS,
     demo: {
       data: e.DEMO_DATA && !production,
       portals: e.DEMO_PORTALS && !production,

@@ -3,7 +3,7 @@
  * app registration page, and the "signed out" page. Plain view models; messages come from fixed texts.
  */
 import type { Request, Response } from 'express';
-import type { AuthenticatorSetup, Identity } from '../../identity/index.js';
+import { describeDuration, type AuthenticatorSetup, type Identity } from '../../identity/index.js';
 import { sendPage } from '../interactions/context.js';
 import { setupModel } from '../interactions/factor-pages.js';
 import type { RenderPage } from '../views.js';
@@ -17,6 +17,8 @@ export interface AccountDeps {
   /** `${basePath}/account` */
   accountPath: string;
   listApplications?: () => Promise<{ name: string; initiateLoginUri: string }[]>;
+  /** How recent a sign-in must be to change the authenticator app, in seconds (shown on the page). */
+  reauthenticationMaxAgeSeconds: number;
 }
 
 /** Confirmations shown after a change (`?done=`). */
@@ -46,7 +48,7 @@ export async function accountPage(deps: AccountDeps, req: Request, res: Response
     title: 'Your account', name: view.account.name, userId: view.account.userId, email: view.account.email,
     app: app ? { since: when(app.confirmedAt ?? app.createdAt) } : null,
     preferredFactor: await identity.authenticators.signInFactor(accountId), emailFallback: identity.authenticatorPolicy.emailFallback,
-    signIns, accountPath: deps.accountPath, csrfToken: deps.csrf.token(req, res), ...model,
+    signIns, accountPath: deps.accountPath, csrfToken: deps.csrf.token(req, res), reauthenticationAfter: describeDuration(deps.reauthenticationMaxAgeSeconds), ...model,
   });
 }
 

@@ -11,19 +11,27 @@ import type { Identity } from '../../identity/index.js';
 import { DomainError } from '../../lib/index.js';
 import type { Provider } from '../oidc.js';
 
-/** The signed-in account and its IdP session uid, as `res.locals.account`. */
+/** The signed-in account and its IdP session, as `res.locals.accountSession`. */
 export interface AccountSession {
   accountId: string;
+  /** The session's `uid` (stable for the session's life; not its id, which is a bearer secret). */
   sessionUid: string;
+  /** When the person last signed in (both factors) in this session, seconds since the epoch. */
+  loginTs: number;
 }
 
 /** oidc-provider's Session model: `get` reads the session cookie of a plain `{ req, res }`. */
-type SessionModel = { get(ctx: { req: Request; res: Response }): Promise<{ accountId?: string; uid: string }> };
+type SessionModel = { get(ctx: { req: Request; res: Response }): Promise<{ accountId?: string; uid: string; loginTs?: number }> };
 
-/** The signed-in account of this browser, or null (no session, signed out, expired). */
-export async function findAccountSession(provider: Provider, req: Request, res: Response): Promise<AccountSession | null> {
+/**
+ * The signed-in account of this browser, or null (no session, signed out, expired, or signed in more than
+ * `maxAgeSeconds` ago: the session's absolute lifetime, see ../session-lifetime.ts).
+ */
+export async function findAccountSession(provider: Provider, req: Request, res: Response, maxAgeSeconds: number): Promise<AccountSession | null> {
   const session = await (provider as unknown as { Session: SessionModel }).Session.get({ req, res });
-  return session.accountId ? { accountId: session.accountId, sessionUid: session.uid } : null;
+  if (!session.accountId || typeof session.loginTs !== 'number') return null;
+  if (Math.floor(Date.now() / 1000) - session.loginTs > maxAgeSeconds) return null;
+  return { accountId: session.accountId, sessionUid: session.uid, loginTs: session.loginTs };
 }
 
 /** The session put in `res.locals` by {@link requireAccountSession}. */
@@ -31,10 +39,13 @@ export function accountSessionOf(res: Response): AccountSession {
   return res.locals.accountSession as AccountSession;
 }
 
-/** Middleware: sets `res.locals.accountSession` when signed in and the account is active; otherwise calls `signedOut`. */
-export function requireAccountSession(provider: Provider, identity: Identity, signedOut: (req: Request, res: Response) => Promise<void>) {
+/**
+ * Middleware: sets `res.locals.accountSession` when signed in (within the session's absolute lifetime
+ * `maxAgeSeconds`) and the account is active; otherwise calls `signedOut`.
+ */
+export function requireAccountSession(provider: Provider, identity: Identity, maxAgeSeconds: number, signedOut: (req: Request, res: Response) => Promise<void>) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const session = await findAccountSession(provider, req, res);
+    const session = await findAccountSession(provider, req, res, maxAgeSeconds);
     const view = session ? await identity.accounts.findAccount(session.accountId) : null;
     if (!session || view?.account.status !== 'active') return signedOut(req, res);
     res.locals.accountSession = session;
