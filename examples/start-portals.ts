@@ -1,6 +1,9 @@
 /**
  * Starts the two demo portals, each on its own origin, for `npm start` (server/demo.ts) once the IdP
  * listens: the eService portal (port 3001 by default) and ECP (3002), linked to each other.
+ *
+ * Their back-channel logout URIs (`<origin>/auth/backchannel-logout`) are on loopback, which the IdP refuses to
+ * post to unless the host is in its `BACKCHANNEL_LOGOUT_ALLOWED_HOSTS` (`npm start` adds the demo ports itself).
  */
 import type { Server } from 'node:http';
 import type express from 'express';

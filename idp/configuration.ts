@@ -8,6 +8,7 @@ import { SCOPE_CLAIMS, type createAccountClaims } from './account-claims.js';
 import { accountClientMetadata } from './account/account-client.js';
 import { stepUrls } from './interaction-urls.js';
 import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
+import { createOutgoingFetch } from './outgoing-fetch.js';
 import type { createProviderPages } from './provider-pages.js';
 import { interactionPolicy, sessionTtl } from './session-lifetime.js';
 
@@ -40,17 +41,6 @@ function validateExtraClientMetadata(_ctx: unknown, key: string, value: unknown,
   else if (typeof value !== 'boolean') throw new oidcErrors.InvalidClientMetadata('first_party must be a boolean');
 }
 
-/**
- * oidc-provider's outgoing requests (here only back-channel logout tokens) without its special-use-IP guard.
- * The guard protects against URLs that clients register themselves (dynamic registration, which is off): ours
- * are registered by the operator only, validated (storage/client-uris.ts), and portals often live on loopback or
- * private addresses. The 2.5-second timeout oidc-provider sets stays.
- */
-function operatorRegisteredFetch(url: string | URL, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
-  const { dispatcher: _specialUseGuard, ...rest } = options;
-  return globalThis.fetch(url, rest);
-}
-
 /** Builds the object passed to `new Provider(issuer, configuration)`. */
 export function createConfiguration(parts: ConfigurationParts): Record<string, unknown> {
   const { config, pages, accountClaims } = parts;
@@ -68,7 +58,8 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientBasedCORS,
-    fetch: operatorRegisteredFetch,
+    // Outgoing requests keep oidc-provider's special-use-address guard, except to BACKCHANNEL_LOGOUT_ALLOWED_HOSTS.
+    fetch: createOutgoingFetch(config.backchannelLogoutAllowedHosts),
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
     // Scope claims go in the ID token too, not only at userinfo.
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),

@@ -81,6 +81,9 @@ export const environmentSchema = z.object({
     .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
     .pipe(z.array(z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'each previous key must be 32 bytes, base64-encoded')))
     .describe('Comma-separated former ENCRYPTION_KEY values (base64), used only to decrypt sealed values (authenticator secrets, client secrets, signing keys) during a key rotation until `npm run iam -- secrets reseal` has re-encrypted them (docs/authenticator.md).'),
+  ALLOW_LEGACY_SEALED: flag(true).describe(
+    'Open `v1` sealed values (encrypted without naming the row they belong to, before sealing for a row existed). Run `npm run iam -- secrets reseal` once, which rewrites them as `v2`, then set `false` so a sealed value copied into another row is refused; the default will become `false`.',
+  ),
   AUTHENTICATOR_OFFER_AT_SIGN_IN: flag(false).describe(
     'After the second factor, offer accounts without an authenticator app "Register device" / "Skip this step". Re-registration campaigns prompt regardless.',
   ),
@@ -113,7 +116,21 @@ export const environmentSchema = z.object({
   ECP_PORT: port(3002).describe('Port of the demo ECP file platform.'),
   ADMIN_CONSOLE_PORT: port(3003).describe('Port of the admin console for delegated administrators (registered at the IdP as the first-party client `admin-console`).'),
   ADMIN_CONSOLE_URL: optionalUrl.describe('Public URL of the admin console (its redirect URIs derive from it). Unset: `http://localhost:<ADMIN_CONSOLE_PORT>`. Required in production.'),
+  BACKCHANNEL_LOGOUT_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isHostAndPort, 'each entry must be a host name or address, optionally with :port (e.g. `portal.internal:8443`)')))
+    .describe(
+      'Comma-separated hosts (`host` or `host:port`) whose back-channel logout URIs may resolve to loopback or private addresses. Every other logout token goes only to public addresses (oidc-provider refuses special-use IPs). Outside production the demo portals (`localhost:<ESERVICE_PORTAL_PORT>`, `localhost:<ECP_PORT>`) are added while DEMO_PORTALS is on.',
+    ),
 });
+
+/** True for `host` or `host:port` (a name, an IPv4 address or a bracketed IPv6 address), nothing else. */
+function isHostAndPort(entry: string): boolean {
+  const url = URL.parse(`http://${entry}/`);
+  return url !== null && url.hostname !== '' && (url.host === entry || `${url.hostname}:80` === entry);
+}
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -143,6 +160,8 @@ export interface Config {
   encryptionKey: Buffer;
   /** Former encryption keys (32 raw bytes each) that still decrypt authenticator secrets during a rotation. */
   previousEncryptionKeys: Buffer[];
+  /** Whether `v1` sealed values (without associated data) still open (`ALLOW_LEGACY_SEALED`). */
+  allowLegacySealed: boolean;
   /** Authenticator app rules (policies/authenticator.ts). */
   authenticator: { offerRegistrationAtSignIn: boolean; emailFallback: boolean };
   logLevel: string;
@@ -158,6 +177,8 @@ export interface Config {
   /** The admin console (admin-console/): its port. */
   /** `url`: the console's public origin, without a trailing slash. */
   adminConsole: { port: number; url: string };
+  /** Lower-case `host` or `host:port` entries whose back-channel logout URIs may be on loopback or private addresses. */
+  backchannelLogoutAllowedHosts: string[];
 }
 
 /**
@@ -176,7 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (production) {
     const problems: string[] = [];
     if (e.COOKIE_KEYS.includes(DEVELOPMENT_COOKIE_KEY)) problems.push('COOKIE_KEYS is the development key');
-    if (e.ENCRYPTION_KEY === DEVELOPMENT_ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY is the development key');
+    if (Buffer.from(e.ENCRYPTION_KEY, 'base64').equals(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, 'base64'))) problems.push('ENCRYPTION_KEY is the development key');
     if (!e.ISSUER.startsWith('https://')) problems.push('ISSUER must be https');
     if (!e.ADMIN_CONSOLE_URL?.startsWith('https://')) problems.push('ADMIN_CONSOLE_URL must be set, https');
     if (problems.length) throw new ConfigError(`refusing to start in production: ${problems.join('; ')}`);
@@ -196,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookieKeys: e.COOKIE_KEYS,
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     previousEncryptionKeys: e.PREVIOUS_ENCRYPTION_KEYS.map((k) => Buffer.from(k, 'base64')),
+    allowLegacySealed: e.ALLOW_LEGACY_SEALED,
     authenticator: { offerRegistrationAtSignIn: e.AUTHENTICATOR_OFFER_AT_SIGN_IN, emailFallback: e.AUTHENTICATOR_EMAIL_FALLBACK },
     logLevel: e.LOG_LEVEL,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS },
@@ -222,5 +244,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ecpPort: e.ECP_PORT,
     },
     adminConsole: { port: e.ADMIN_CONSOLE_PORT, url: (e.ADMIN_CONSOLE_URL ?? `http://localhost:${e.ADMIN_CONSOLE_PORT}`).replace(/\/$/, '') },
+    backchannelLogoutAllowedHosts: [
+      ...e.BACKCHANNEL_LOGOUT_ALLOWED_HOSTS,
+      ...(e.DEMO_PORTALS && !production ? [`localhost:${e.ESERVICE_PORTAL_PORT}`, `localhost:${e.ECP_PORT}`] : []),
+    ],
   };
 }

@@ -7,7 +7,10 @@ import type { RunningConnectIam } from './app.js';
 import { DEMO_CLIENT_IDS, seedDemoAccounts } from './demo-data.js';
 import { registerFirstPartyClient } from './first-party-client.js';
 
-/** Public origin of a demo portal on this machine. */
+/**
+ * Public origin of a demo portal on this machine. loadConfig adds `localhost:<port>` of both portals to
+ * `backchannelLogoutAllowedHosts` while DEMO_PORTALS is on, so their loopback back-channel logout URIs get logout tokens.
+ */
 function portalOrigin(port: number): string {
   return `http://localhost:${port}`;
 }

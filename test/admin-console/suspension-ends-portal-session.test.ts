@@ -16,7 +16,8 @@ let t: TestIdp;
 let portals: TestPortals;
 
 beforeAll(async () => {
-  t = await startTestIdp();
+  // The portals listen on localhost ports chosen at start: allow loopback logout URIs for that name.
+  t = await startTestIdp({ BACKCHANNEL_LOGOUT_ALLOWED_HOSTS: 'localhost' });
   portals = await startTestPortals(t);
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * against `TEST_DATABASE_URL`), a real SMTP capture, the real composition root. No mocks of our own parts.
  */
 import * as client from 'openid-client';
-import { loadConfig, type Clock, type Config } from '../../lib/index.js';
+import { loadConfig, type Clock, type Config, type Logger } from '../../lib/index.js';
 import { startConnectIam, type RunningConnectIam } from '../../server/app.js';
 import { openTestDatabase } from './database.js';
 import { startSmtpCapture, type SmtpCapture } from './smtp-capture.js';
@@ -31,13 +31,14 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 /**
  * Starts an IdP on 127.0.0.1 with a random port.
  * @param env - extra environment variables (e.g. `{ LOCKOUT_WINDOW_SECONDS: '5' }`).
- * @param options - `clock`: the server's clock (tests move time without sleeping; cookies and oidc-provider keep real time).
+ * @param options - `clock`: the server's clock (tests move time without sleeping; cookies and oidc-provider keep real time);
+ *   `logger`: where the IdP logs (default: silent).
  */
-export async function startTestIdp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestIdp> {
+export async function startTestIdp(env: Record<string, string> = {}, options: { clock?: Clock; logger?: Logger } = {}): Promise<TestIdp> {
   const smtp = await startSmtpCapture();
   const database = await openTestDatabase();
   const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', SMTP_URL: smtp.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', DEMO_PORTALS: 'false', OTP_RESEND_INTERVAL_SECONDS: '1', ...env });
-  const idp = await startConnectIam({ config, database, clock: options.clock });
+  const idp = await startConnectIam({ config, database, clock: options.clock, logger: options.logger });
   let organizationId: string | undefined;
   let organizationCount = 0;
   const harness: TestIdp = {

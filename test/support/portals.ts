@@ -14,7 +14,10 @@ export interface TestPortals {
   close(): Promise<void>;
 }
 
-/** Registers both portals at `t`'s IdP and starts them on 127.0.0.1. */
+/**
+ * Registers both portals at `t`'s IdP and starts them on 127.0.0.1. For back-channel logout to reach them, start
+ * the IdP with `BACKCHANNEL_LOGOUT_ALLOWED_HOSTS: 'localhost'` (their origins are `http://localhost:<free port>`).
+ */
 export async function startTestPortals(t: TestIdp): Promise<TestPortals> {
   const ports = { eservice: await freePort(), ecp: await freePort() };
   const client = async (clientId: string, port: number) => ({ port, clientId, clientSecret: await registerFirstPartyClient(t.idp.clients, { clientId, clientName: clientId, origin: `http://localhost:${port}` }) });
