@@ -7,6 +7,7 @@ import type { Configuration } from 'openid-client';
 import { isLoggedOut } from './backchannel-logout.js';
 import type { LogoutStore } from './logout-store.js';
 import type { ResolvedPortalAuthOptions } from './options.js';
+import type { ReplayStore } from './replay-store.js';
 import type { Sealer } from './sealed-cookie.js';
 import type { PortalSession } from './session.js';
 import { readCookie } from './cookies.js';
@@ -30,6 +31,8 @@ export interface PortalContext {
   transactionCookie: string;
   /** Back-channel logouts received (OIDC Back-Channel Logout 1.0). */
   logouts: LogoutStore;
+  /** The `jti`s of logout tokens received, until they expire. */
+  replays: ReplayStore;
   getSession(req: Request): Promise<PortalSession | null>;
 }
 

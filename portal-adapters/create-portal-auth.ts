@@ -6,12 +6,14 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import * as oidc from 'openid-client';
 import { backChannelLogoutRoute } from './backchannel-logout.js';
 import { callbackHandler } from './callback.js';
+import { formBody } from './form-body.js';
 import { sessionReader, type PortalContext, type SignInTransaction } from './context.js';
 import { requireAuthMiddleware, requireFunctionMiddleware } from './guards.js';
 import { loginHandler } from './login.js';
 import { logoutHandler } from './logout.js';
 import { createMemoryLogoutStore } from './logout-store.js';
 import { resolveOptions, type PortalAuthOptions } from './options.js';
+import { createMemoryReplayStore } from './replay-store.js';
 import { createSealer } from './sealed-cookie.js';
 import { createSessionCodec, type PortalSession } from './session.js';
 import { verifyBearerMiddleware, type VerifyBearerOptions } from './verify-bearer.js';
@@ -22,7 +24,8 @@ export interface PortalAuth {
    * Mount at the application's root. Routes: `GET /auth/login?returnTo=/path` (also the client's
    * `initiate_login_uri`, OIDC Core §4), `GET /auth/callback` (the redirect URI), `POST /auth/logout`
    * (form field `_csrf` = `session.csrfToken`), `POST /auth/backchannel-logout` (the `backchannel_logout_uri`,
-   * OIDC Back-Channel Logout 1.0: form field `logout_token`; 200, or 400 `invalid_request`).
+   * OIDC Back-Channel Logout 1.0: form field `logout_token`; 200, or 400 `invalid_request` — also for a replayed
+   * token — or 413 for a body over 16 KiB).
    */
   router: Router;
   /**
@@ -84,12 +87,13 @@ export async function createPortalAuth(input: PortalAuthOptions): Promise<Portal
     transactions: createSealer<SignInTransaction>(options.cookieSecret, `transaction:${options.clientId}`, (v) => typeof v.state === 'string'),
     transactionCookie: `${options.cookieName}_tx`,
     logouts,
+    replays: input.replayStore ?? createMemoryReplayStore(),
     getSession: sessionReader(options.cookieName, sessions, logouts, options.clientId),
   };
   const router = express.Router();
   router.get('/auth/login', loginHandler(ctx));
   router.get('/auth/callback', callbackHandler(ctx));
-  router.post('/auth/logout', express.urlencoded({ extended: false, limit: '4kb' }), logoutHandler(ctx));
+  router.post('/auth/logout', formBody({ limit: '4kb', parameterLimit: 10 }), logoutHandler(ctx));
   router.post('/auth/backchannel-logout', ...backChannelLogoutRoute(ctx));
   return {
     router,

@@ -9,6 +9,10 @@ export type { VerifyBearerOptions } from './verify-bearer.js';
 export { createSessionCodec, type PortalSession, type PortalOrganization } from './session.js';
 export type { Sealer } from './sealed-cookie.js';
 export { createMemoryLogoutStore, type LogoutStore } from './logout-store.js';
-export { verifyLogoutToken, InvalidLogoutToken, BACKCHANNEL_LOGOUT_EVENT, type LogoutTarget, type LogoutTokenExpectations } from './backchannel-logout.js';
+export { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
+export {
+  verifyLogoutToken, InvalidLogoutToken, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE,
+  type LogoutTarget, type LogoutTokenExpectations, type VerifiedLogoutToken,
+} from './backchannel-logout.js';
 export { safeReturnTo } from './return-to.js';
 export type { Decision } from '../policies/index.js';

@@ -1,7 +1,7 @@
 /**
  * Where back-channel logouts (OIDC Back-Channel Logout 1.0 §2.7) are remembered until every session they end
  * has expired anyway. The adapter keeps sessions in cookies, so it cannot delete a session: it records the
- * logout and the session reader refuses every session it covers.
+ * logout at the logout token's `iat` and the session reader refuses every session it covers that began before.
  *
  * One process: the in-memory default is enough. Several instances behind a load balancer: the IdP posts the
  * logout token to one of them, so give every instance the same shared store (a Redis `SET key at PX ttl` and

@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { Decision } from '../policies/index.js';
 import type { LogoutStore } from './logout-store.js';
+import type { ReplayStore } from './replay-store.js';
 
 /** Where the adapter writes what it must not show to people (pino's `logger.warn(obj, msg)` fits). */
 export interface PortalLogger {
@@ -52,10 +53,15 @@ export interface PortalAuthOptions {
    * memory. Several instances: give them one shared store (see `LogoutStore`).
    */
   logoutStore?: LogoutStore;
+  /**
+   * Where the `jti` of each accepted logout token is kept until the token expires, so that a replay is refused.
+   * Default: in this process's memory. Several instances: give them one shared store (see `ReplayStore`).
+   */
+  replayStore?: ReplayStore;
 }
 
 /** Options after defaults, as the handlers use them. */
-export interface ResolvedPortalAuthOptions extends Required<Omit<PortalAuthOptions, 'onDenied' | 'logoutStore'>> {
+export interface ResolvedPortalAuthOptions extends Required<Omit<PortalAuthOptions, 'onDenied' | 'logoutStore' | 'replayStore'>> {
   onDenied: OnDenied | undefined;
   /** `${baseUrl}/auth/callback`. */
   redirectUri: string;

@@ -35,8 +35,10 @@ export interface PortalSession {
    */
   sid?: string;
   /**
-   * When the session began, in milliseconds since the epoch. A logout token naming only `sub` ends the sessions
-   * that began before it arrived. Absent (sessions sealed by older versions or tools): any such logout ends it.
+   * When the session began, in milliseconds since the epoch on the issuer's clock: the ID token's `iat` second,
+   * refined within it by this server's clock ({@link issuerInstant}). A logout token (with this `sid` or this
+   * `sub`) ends the session when it was issued at or after this instant; a session begun later survives it.
+   * Absent (sessions sealed by older versions or tools): any such logout ends it.
    */
   signedInAt?: number;
 }
@@ -52,11 +54,24 @@ function organizationFrom(claim: unknown): PortalOrganization | null {
 }
 
 /**
- * Maps validated ID token claims to a {@link PortalSession}. Claims of the wrong shape are dropped, so a
- * missing `functions` claim means "no function" (deny by default). `signedInAt` is in milliseconds (default now).
+ * An instant in milliseconds on the issuer's clock, for comparing an ID token with a logout token: the second
+ * `iatSeconds` (a JWT `iat`, RFC 7519 §4.1.6) refined by this server's clock `localMs` while that falls within
+ * the second, else the second's first or last millisecond. Both tokens' `iat` come from the issuer's clock, so
+ * any skew of this server's clock only matters within one second; inside it, local order decides.
  */
-export function sessionFromIdToken(claims: JWTPayload, idToken: string, signedInAt: number = Date.now()): PortalSession {
+export function issuerInstant(iatSeconds: number, localMs: number): number {
+  const start = Math.floor(iatSeconds) * 1000;
+  return Math.min(Math.max(localMs, start), start + 999);
+}
+
+/**
+ * Maps validated ID token claims to a {@link PortalSession}. Claims of the wrong shape are dropped, so a
+ * missing `functions` claim means "no function" (deny by default). `signedInAt`: `now` (milliseconds, default
+ * `Date.now()`) placed within the ID token's `iat` second by {@link issuerInstant}; `now` when `iat` is absent.
+ */
+export function sessionFromIdToken(claims: JWTPayload, idToken: string, now: number = Date.now()): PortalSession {
   if (typeof claims.sub !== 'string') throw new TypeError('ID token has no sub');
+  const signedInAt = typeof claims.iat === 'number' ? issuerInstant(claims.iat, now) : now;
   return {
     ...(typeof claims.sid === 'string' && claims.sid !== '' ? { sid: claims.sid } : {}),
     signedInAt,

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
 
 export interface TestIssuer {
   issuer: string;
@@ -15,8 +15,13 @@ export interface TestIssuer {
   clientSecret: string;
   /** Approves an authorization request URL (from `/auth/login`) and returns the redirect back to the client. */
   authorize(authorizationUrl: string, claims: JWTPayload): URL;
-  /** Signs a JWT with the issuer's key; defaults make a valid RFC 9068 access token for `audience`. */
-  signAccessToken(audience: string, overrides?: { claims?: JWTPayload; typ?: string; expiresInSeconds?: number; key?: CryptoKey }): Promise<string>;
+  /**
+   * Signs a JWT with the issuer's key; defaults make a valid RFC 9068 access token for `audience`. `typ: null`
+   * leaves the header without `typ`; `issuedAt` (seconds since the epoch) replaces now as `iat`.
+   */
+  signAccessToken(audience: string, overrides?: { claims?: JWTPayload; typ?: string | null; expiresInSeconds?: number; key?: CryptoKey; issuedAt?: number }): Promise<string>;
+  /** The claims of the ID tokens issued so far, oldest first. */
+  issuedIdTokens: JWTPayload[];
   close(): Promise<void>;
 }
 
@@ -28,8 +33,9 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
   const codes = new Map<string, PendingCode>();
   let issuer = '';
 
-  const sign = (payload: JWTPayload, typ: string, expiresInSeconds: number, key: CryptoKey = privateKey) =>
-    new SignJWT({ iss: issuer, ...payload }).setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ }).setIssuedAt()
+  const issuedIdTokens: JWTPayload[] = [];
+  const sign = (payload: JWTPayload, typ: string | null, expiresInSeconds: number, key: CryptoKey = privateKey, issuedAt?: number) =>
+    new SignJWT({ iss: issuer, ...payload }).setProtectedHeader({ alg: 'RS256', kid: 'test-key', ...(typ === null ? {} : { typ }) }).setIssuedAt(issuedAt)
       .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds).sign(key);
 
   const server: Server = createServer(async (req, res) => {
@@ -48,6 +54,7 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
       return send(400, { error: 'invalid_grant' });
     }
     const idToken = await sign({ ...pending.claims, aud: clientId, nonce: pending.nonce }, 'JWT', 600);
+    issuedIdTokens.push(decodeJwt(idToken));
     send(200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 600, id_token: idToken });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,6 +64,7 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
     issuer,
     clientId,
     clientSecret,
+    issuedIdTokens,
     authorize(authorizationUrl, claims) {
       const request = new URL(authorizationUrl).searchParams;
       const code = randomBytes(16).toString('base64url');
@@ -68,7 +76,7 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
     },
     signAccessToken(audience, overrides = {}) {
       const claims = { sub: 'account-1', client_id: clientId, jti: randomBytes(8).toString('hex'), scope: 'openid', aud: audience, ...overrides.claims };
-      return sign(claims, overrides.typ ?? 'at+jwt', overrides.expiresInSeconds ?? 300, overrides.key);
+      return sign(claims, overrides.typ === undefined ? 'at+jwt' : overrides.typ, overrides.expiresInSeconds ?? 300, overrides.key, overrides.issuedAt);
     },
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
