@@ -11,7 +11,7 @@ export const DEMO_PASSWORD = 'connect-iam-demo-2026';
 /** Demo accounts: user ID, name, functions, whether a delegated administrator, and what ECP shows them. */
 export const DEMO_ACCOUNTS = [
   { userId: 'da.alice', name: 'Alice Wong', email: 'alice.wong@example.com', phone: '+852 5555 0101', delegatedAdministrator: true, functions: ['EU_UserMaintenance', 'EU_ECPAdmin'], ecp: 'Error 2000 (administration only)' },
-  { userId: 'da.bob', name: 'Bob Chan', email: 'bob.chan@example.com', phone: '+852 5555 0102', delegatedAdministrator: true, functions: ['EU_UserMaintenance'], ecp: 'no ECP function' },
+  { userId: 'da.bob', name: 'Bob Chan', email: 'bob.chan@example.com', phone: '+852 5555 0102', delegatedAdministrator: true, functions: ['EU_UserMaintenance'], ecp: 'Error 2000 (no ECP function)' },
   { userId: 'carol.lee', name: 'Carol Lee', email: 'carol.lee@example.com', phone: '+852 5555 0103', delegatedAdministrator: false, functions: ['EU_ParticipantshipManagement', 'EU_SettlementDepository', 'EU_ECPClearingSubmission', 'EU_ECPReportDownload'], ecp: 'folders of both ECP web functions' },
   { userId: 'dave.ho', name: 'Dave Ho', email: 'dave.ho@example.com', phone: '+852 5555 0104', delegatedAdministrator: false, functions: ['EU_SettlementDepository', 'EU_ECPReportDownload'], ecp: 'report download folders only' },
   { userId: 'erin.ng', name: 'Erin Ng', email: 'erin.ng@example.com', phone: '+852 5555 0105', delegatedAdministrator: false, functions: ['EU_ECPSFTP'], ecp: 'SFTP only' },

@@ -1,7 +1,9 @@
 /**
  * The demo ECP file platform, protected by portal-adapters. Every page needs sign-in; what the web
- * interface shows follows policies' `evaluateEcpAccess`: folders for web functions, "Error 2000" for
- * administration rights only, an SFTP-only page for `EU_ECPSFTP` alone, and a refusal without any ECP function.
+ * interface shows follows policies' `evaluateEcpAccess`: folders for web functions, an SFTP-only page for
+ * `EU_ECPSFTP` alone, and "Error 2000" for every other account without an ECP web function — administration
+ * rights only, or no ECP function at all (seed FAQ 004 question 5: "Error 2000 Message will be prompted if users
+ * without ECP functions try to access ECP 2.0").
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,17 +20,20 @@ export interface EcpOptions extends DemoPortalOptions {
 
 const views = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 
-/** Page titles of each refusal (the seeds' ECP calls the administrators' one "Error 2000"). */
-const REFUSAL_TITLES: Record<Exclude<EcpAccess['reason'], 'ecp_web'>, string> = {
-  ecp_administration_only: 'Error 2000',
-  ecp_sftp_only: 'SFTP access only',
-  no_ecp_function: 'No access to ECP',
+/** What Error 2000 means, shown on its page above the reason that applies to the account. */
+export const ERROR_2000_EXPLANATION = 'This error means that ECP can be used only by accounts holding an ECP web function, such as ECP clearing submission or ECP report download.';
+
+/** Title and explanation of each refusal: the seeds' "Error 2000" for every account without an ECP web function, except SFTP-only ones. */
+const REFUSALS: Record<Exclude<EcpAccess['reason'], 'ecp_web'>, { title: string; explanation: string | null }> = {
+  ecp_administration_only: { title: 'Error 2000', explanation: ERROR_2000_EXPLANATION },
+  no_ecp_function: { title: 'Error 2000', explanation: ERROR_2000_EXPLANATION },
+  ecp_sftp_only: { title: 'SFTP access only', explanation: null },
 };
 
 /** View model of the home page or of its refusal. */
 function homeModel(session: PortalSession, access: EcpAccess, eservicePortalUrl: string | undefined) {
-  const title = access.reason === 'ecp_web' ? 'ECP' : REFUSAL_TITLES[access.reason];
-  return { title, session, access, eservicePortalUrl: eservicePortalUrl ?? null };
+  const refusal = access.reason === 'ecp_web' ? { title: 'ECP', explanation: null } : REFUSALS[access.reason];
+  return { ...refusal, session, access, eservicePortalUrl: eservicePortalUrl ?? null };
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The ECP demo app renders what `evaluateEcpAccess` decides for a signed-in session: folders for web
- * functions, "Error 2000" for administration rights only, an SFTP-only page, a refusal without ECP functions.
+ * functions, an SFTP-only page for EU_ECPSFTP alone, and "Error 2000" for every other account without an ECP web
+ * function (administration rights only, or no ECP function at all: the seed FAQ's rule).
  */
 import type express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEcp } from '../../examples/ecp/app.js';
+import { createEcp, ERROR_2000_EXPLANATION } from '../../examples/ecp/app.js';
 import { evaluateEcpAccess } from '../../policies/index.js';
 import { sessionCookie } from './support/cookies.js';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.js';
@@ -50,6 +51,7 @@ describe('ECP', () => {
     expect(res.text).toContain('<h1>Error 2000</h1>');
     expect(res.text).toContain(escaped(evaluateEcpAccess(['EU_ECPAdmin']).message));
     expect(res.text).toContain('Administrators cannot use ECP');
+    expect(res.text).toContain(escaped(ERROR_2000_EXPLANATION));
     expect(res.text).toContain('delegated administrator');
   });
 
@@ -61,11 +63,18 @@ describe('ECP', () => {
     expect(res.text).not.toContain('Error 2000');
   });
 
-  it('refuses an account without any ECP function with a clear page', async () => {
-    const res = await request(app).get('/').set('Cookie', await signedIn(['EU_SettlementDepository']));
+  it.each([
+    ['non-ECP functions only', ['EU_SettlementDepository', 'EU_UserMaintenance']],
+    ['no function at all', []],
+  ])('shows an account with %s the "Error 2000" page with its explanation', async (_case, functions) => {
+    const res = await request(app).get('/').set('Cookie', await signedIn(functions));
     expect(res.status).toBe(403);
-    expect(res.text).toContain('<h1>No access to ECP</h1>');
+    expect(res.text).toContain('<title>Error 2000 · ECP</title>');
+    expect(res.text).toContain('<h1>Error 2000</h1>');
+    expect(res.text).toContain(escaped(ERROR_2000_EXPLANATION));
+    expect(res.text).toContain(escaped(evaluateEcpAccess(functions).message));
     expect(res.text).toContain('holds no ECP function');
+    expect(res.text).not.toContain('No access to ECP');
   });
 
   it('escapes what it shows and sends security headers', async () => {

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
 
 export interface TestIssuer {
   issuer: string;
@@ -20,8 +20,6 @@ export interface TestIssuer {
    * leaves the header without `typ`; `issuedAt` (seconds since the epoch) replaces now as `iat`.
    */
   signAccessToken(audience: string, overrides?: { claims?: JWTPayload; typ?: string | null; expiresInSeconds?: number; key?: CryptoKey; issuedAt?: number }): Promise<string>;
-  /** The claims of the ID tokens issued so far, oldest first. */
-  issuedIdTokens: JWTPayload[];
   close(): Promise<void>;
 }
 
@@ -33,7 +31,6 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
   const codes = new Map<string, PendingCode>();
   let issuer = '';
 
-  const issuedIdTokens: JWTPayload[] = [];
   const sign = (payload: JWTPayload, typ: string | null, expiresInSeconds: number, key: CryptoKey = privateKey, issuedAt?: number) =>
     new SignJWT({ iss: issuer, ...payload }).setProtectedHeader({ alg: 'RS256', kid: 'test-key', ...(typ === null ? {} : { typ }) }).setIssuedAt(issuedAt)
       .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds).sign(key);
@@ -54,7 +51,6 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
       return send(400, { error: 'invalid_grant' });
     }
     const idToken = await sign({ ...pending.claims, aud: clientId, nonce: pending.nonce }, 'JWT', 600);
-    issuedIdTokens.push(decodeJwt(idToken));
     send(200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 600, id_token: idToken });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,7 +60,6 @@ export async function startTestIssuer(clientId = 'portal-test', clientSecret = '
     issuer,
     clientId,
     clientSecret,
-    issuedIdTokens,
     authorize(authorizationUrl, claims) {
       const request = new URL(authorizationUrl).searchParams;
       const code = randomBytes(16).toString('base64url');
