@@ -97,7 +97,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
     authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer: deps.mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),
     campaigns: createCampaignService({ campaigns: stores.campaigns, authenticators: stores.authenticators, events, clock, policy: authenticatorPolicy }),
     authenticatorPolicy,
-    changePassword: createChangePassword({ accounts: stores.accounts, passwordSignIn, events, mailer: deps.mailer, clock, displayName: deps.displayName }),
+    changePassword: createChangePassword({ accounts: stores.accounts, accountSessions: stores.accountSessions, passwordSignIn, events, mailer: deps.mailer, clock, displayName: deps.displayName }),
     recovery,
     changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
     stores,

@@ -16,6 +16,39 @@ import type { OidcContext, OidcClient, Provider } from './oidc.js';
 /** The events after which an account holds no session or grant anywhere. */
 export const SESSIONS_ENDED_EVENTS: ReadonlySet<string> = new Set(['account.suspended', 'account.closed', 'password_reset.completed']);
 
+/**
+ * The events after which the account's other sessions ended while the one the change was made from stays (a
+ * password change, an app removed or replaced on the account page; identity/accounts/end-other-sessions.ts): each
+ * ended session's clients get a logout token with that session's `sid` (`data.logouts`), so the portals end those
+ * sessions only.
+ */
+export const OTHER_SESSIONS_ENDED_EVENTS: ReadonlySet<string> = new Set(['account.password_changed', 'authenticator.removed', 'authenticator.registered']);
+
+/** The `{ clientId, sid }` entries of an event's `data.logouts`, or an empty list. */
+function logoutsOf(event: AuditEvent): { clientId: string; sid: string }[] {
+  const logouts = event.data.logouts;
+  return Array.isArray(logouts) ? logouts.filter((l): l is { clientId: string; sid: string } => typeof l?.clientId === 'string' && typeof l?.sid === 'string') : [];
+}
+
+/**
+ * Sends each of `logouts` a logout token for `accountId` naming that session's `sid` (§2.4), when its client
+ * registered a `backchannel_logout_uri`. Never rejects: failures are logged with the client id.
+ */
+export async function sendSessionLogouts(provider: Provider, logger: Logger, accountId: string, logouts: readonly { clientId: string; sid: string }[]): Promise<void> {
+  await Promise.all(
+    logouts.map(async ({ clientId, sid }) => {
+      try {
+        const client: OidcClient | undefined = await provider.Client.find(clientId);
+        if (!client?.backchannelLogoutUri) return;
+        await client.backchannelLogout(accountId, sid);
+        logger.info({ clientId, accountId }, 'back-channel logout sent');
+      } catch (err) {
+        logger.warn({ err, clientId, accountId }, 'back-channel logout failed');
+      }
+    }),
+  );
+}
+
 /** The client ids of an event's `data.clients`, or an empty list. */
 function clientsOf(event: AuditEvent): string[] {
   const clients = event.data.clients;
@@ -56,6 +89,11 @@ export function notifyClientsOnSessionsEnded(provider: () => Provider, events: E
     if (!SESSIONS_ENDED_EVENTS.has(event.type) || !event.accountId) return;
     const clients = clientsOf(event);
     if (clients.length) await sendBackChannelLogouts(provider(), logger, event.accountId, clients);
+  });
+  events.subscribe(async (event) => {
+    if (!OTHER_SESSIONS_ENDED_EVENTS.has(event.type) || !event.accountId) return;
+    const logouts = logoutsOf(event);
+    if (logouts.length) await sendSessionLogouts(provider(), logger, event.accountId, logouts);
   });
 }
 

@@ -4,7 +4,7 @@
  * already running — are never found either.
  */
 import { and, eq, isNotNull, max, or, sql } from 'drizzle-orm';
-import type { EndedSessions } from '../identity/index.js';
+import type { EndedOtherSessions, EndedSessions } from '../identity/index.js';
 import { addSeconds } from '../lib/index.js';
 import type { Database, Db, Executor } from './database.js';
 import { oidcModels, oidcRevokedGrants } from './schema.js';
@@ -73,4 +73,43 @@ function clientsOf(payloads: Record<string, unknown>[]): string[] {
     if (authorizations && typeof authorizations === 'object') for (const clientId of Object.keys(authorizations)) clients.add(clientId);
   }
   return [...clients].sort();
+}
+
+/** The grant ids a Session payload holds (`authorizations[clientId].grantId`) and its `sid` at each client. */
+function authorizationsOf(payload: Record<string, unknown> | undefined): { clientId: string; grantId?: string; sid?: string }[] {
+  const authorizations = (payload?.authorizations ?? {}) as Record<string, { grantId?: unknown; sid?: unknown }>;
+  return Object.entries(authorizations).map(([clientId, a]) => ({
+    clientId,
+    ...(typeof a?.grantId === 'string' ? { grantId: a.grantId } : {}),
+    ...(typeof a?.sid === 'string' ? { sid: a.sid } : {}),
+  }));
+}
+
+/**
+ * Ends every IdP session of the account except the one whose `uid` is `keepSessionUid`, and revokes (as
+ * {@link revokeGrant} does) every grant of the account except those that session holds, in one transaction. Use
+ * after the holder changed a credential from that session (ASVS 5.0 V7.4.3). Sessions are matched by their `uid`
+ * column (never by their id, a bearer secret) and grants by their id, a plain reference.
+ * @returns counts, the clients that held what ended, and each ended session's `sid` at each client.
+ */
+export async function revokeOtherSessions(database: Database, accountId: string, keepSessionUid: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<EndedOtherSessions> {
+  return database.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ kind: oidcModels.kind, id: oidcModels.id, uid: oidcModels.uid, grantId: oidcModels.grantId, payload: oidcModels.payload })
+      .from(oidcModels)
+      .where(and(eq(oidcModels.accountId, accountId), or(eq(oidcModels.kind, 'Grant'), eq(oidcModels.kind, 'Session'), isNotNull(oidcModels.grantId))));
+    const kept = rows.find((r) => r.kind === 'Session' && r.uid === keepSessionUid);
+    const keptGrants = new Set(authorizationsOf(kept?.payload).map((a) => a.grantId));
+    // Grant ids are references stored as they are (the row id of a Grant, `grant_id` of its codes and tokens).
+    const grantIdOf = (r: (typeof rows)[number]) => (r.kind === 'Grant' ? r.id : r.grantId!);
+    const endedGrantRows = rows.filter((r) => r.kind !== 'Session' && !keptGrants.has(grantIdOf(r)));
+    const grantIds = new Set(endedGrantRows.map(grantIdOf));
+    for (const grantId of grantIds) await tombstone(tx, grantId, now, retentionSeconds);
+    const sessions = await tx
+      .delete(oidcModels)
+      .where(and(eq(oidcModels.kind, 'Session'), eq(oidcModels.accountId, accountId), sql`${oidcModels.uid} is distinct from ${keepSessionUid}`))
+      .returning({ payload: oidcModels.payload });
+    const logouts = sessions.flatMap((s) => authorizationsOf(s.payload).flatMap((a) => (a.sid ? [{ clientId: a.clientId, sid: a.sid }] : [])));
+    return { grants: grantIds.size, sessions: sessions.length, clients: clientsOf([...endedGrantRows, ...sessions].map((r) => r.payload)), logouts };
+  });
 }

@@ -2,7 +2,9 @@
  * Registering, replacing and removing an authenticator app (RFC 6238), the preferred second factor, and the
  * administrator's reset. A registration counts only when a correct code from the new app confirms it; the
  * confirming code's time step is stored, so that code cannot sign in afterwards (design/security.md §4).
- * Confirming replaces the previous app in the same transaction. Every change emails the account holder.
+ * Confirming replaces the previous app in the same transaction. Every change emails the account holder. Removing
+ * or replacing the app from a session (`context.sessionUid`) ends every other session and grant of the account
+ * (../accounts/end-other-sessions.ts).
  */
 import { addSeconds, DomainError, newId, type Clock, type Mailer } from '../../lib/index.js';
 import { AUTHENTICATOR_PENDING_TTL_SECONDS, type SecondFactor } from '../../policies/index.js';
@@ -11,7 +13,9 @@ import type { AttemptContext } from '../authentication/sign-in.js';
 import { newTotpSecret, totpUri, verifyTotp } from '../authentication/totp.js';
 import type { EventBus } from '../events.js';
 import type { Account } from '../model.js';
+import type { AccountSessionRevoker } from '../recovery/stores.js';
 import type { AccountStore, AuthenticatorStore, CampaignStore } from '../stores.js';
+import { endOtherSessions, type CredentialChangeContext } from '../accounts/end-other-sessions.js';
 import { notifyAccountHolder } from './notify.js';
 
 /** What an app needs to be set up: the Base32 secret (manual entry) and the `otpauth://` URI (QR code, mobile link). */
@@ -38,11 +42,15 @@ export interface AuthenticatorService {
   /**
    * Confirms the pending registration with a code from the new app (RFC 6238 §4, ±1 step). On success the new
    * app replaces the old one at once, the code's step is consumed, campaign responses are recorded, the person is emailed.
+   * A replacement with `context.sessionUid` ends every other session and grant of the account.
    * @returns `expired` when there is no pending registration or it is too old; `invalid` for a wrong code.
    */
-  completeRegistration(account: Account, code: string, context?: AttemptContext & { campaignId?: string | null }): Promise<RegistrationOutcome>;
-  /** Removes the confirmed app after a fresh code from it (counts toward the lockout when wrong). */
-  removeApp(account: Account, code: string, context?: AttemptContext): Promise<FreshCodeOutcome>;
+  completeRegistration(account: Account, code: string, context?: CredentialChangeContext & { campaignId?: string | null }): Promise<RegistrationOutcome>;
+  /**
+   * Removes the confirmed app after a fresh code from it (counts toward the lockout when wrong). With
+   * `context.sessionUid`, every other session and grant of the account ends.
+   */
+  removeApp(account: Account, code: string, context?: CredentialChangeContext): Promise<FreshCodeOutcome>;
   /** Starts a replacement after a fresh code from the current app; the current app works until the new one is confirmed. */
   beginReplacement(account: Account, code: string, context?: AttemptContext): Promise<FreshCodeOutcome & { setup?: AuthenticatorSetup }>;
   /**
@@ -61,6 +69,8 @@ export interface AuthenticatorService {
 /** What {@link createAuthenticatorService} needs. */
 export interface AuthenticatorServiceDeps {
   accounts: AccountStore;
+  /** Ends the other sessions after a removal or replacement. */
+  accountSessions: AccountSessionRevoker;
   authenticators: AuthenticatorStore;
   campaigns: CampaignStore;
   appFactor: AuthenticatorAppFactor;
@@ -74,7 +84,7 @@ export interface AuthenticatorServiceDeps {
 
 /** Creates the service. */
 export function createAuthenticatorService(deps: AuthenticatorServiceDeps): AuthenticatorService {
-  const { authenticators, campaigns, appFactor, events, mailer, clock, displayName, emailFallback } = deps;
+  const { authenticators, accountSessions, campaigns, appFactor, events, mailer, clock, displayName, emailFallback } = deps;
   const setupOf = (account: Account, secret: string): AuthenticatorSetup => ({ secret, uri: totpUri({ issuer: displayName, label: account.userId, secret }) });
   const notify = (account: Account, subject: string, body: string) => notifyAccountHolder(mailer, displayName, account, subject, body);
 
@@ -106,9 +116,10 @@ export function createAuthenticatorService(deps: AuthenticatorServiceDeps): Auth
       if (!confirmed) return { outcome: 'expired' };
       const replaced = confirmed.previousConfirmedAt !== null;
       if (confirmed.previousConfirmedAt) await campaigns.recordReRegistration(account.id, confirmed.previousConfirmedAt, clock.now());
+      const ended = replaced ? await endOtherSessions(accountSessions, account.id, context, clock.now()) : null;
       const notified = await notify(account, replaced ? 'your authenticator app was replaced' : 'an authenticator app was registered',
         replaced ? 'A new authenticator app was registered for your account. Codes from your previous app no longer work.' : 'An authenticator app was registered for your account. From now on, sign-in asks for a code from it.');
-      await events.publish({ type: 'authenticator.registered', accountId: account.id, ip: context.ip, data: { replaced, campaignId: context.campaignId ?? null, notified } }, clock.now());
+      await events.publish({ type: 'authenticator.registered', accountId: account.id, ip: context.ip, data: { replaced, campaignId: context.campaignId ?? null, notified, ...ended } }, clock.now());
       return { outcome: 'ok', replaced };
     },
     async removeApp(account, code, context = {}) {
@@ -116,8 +127,9 @@ export function createAuthenticatorService(deps: AuthenticatorServiceDeps): Auth
       if (checked.outcome !== 'ok') return checked.outcome === 'locked' ? { outcome: 'locked' } : { outcome: 'invalid' };
       const registration = await authenticators.findConfirmed(account.id);
       if (!registration || !(await authenticators.removeConfirmed(account.id, registration.id))) return { outcome: 'invalid' };
+      const ended = await endOtherSessions(accountSessions, account.id, context, clock.now());
       const notified = await notify(account, 'your authenticator app was removed', 'The authenticator app was removed from your account. Sign-in now sends a one-time code to this email address.');
-      await events.publish({ type: 'authenticator.removed', accountId: account.id, ip: context.ip, data: { notified } }, clock.now());
+      await events.publish({ type: 'authenticator.removed', accountId: account.id, ip: context.ip, data: { notified, ...ended } }, clock.now());
       return { outcome: 'ok' };
     },
     async beginReplacement(account, code, context = {}) {

@@ -82,6 +82,17 @@ export interface EndedSessions {
   clients: string[];
 }
 
+/** One ended IdP session's sign-in at one client: what a logout token with `sid` names (OIDC Back-Channel Logout 1.0 §2.4). */
+export interface SessionLogout {
+  clientId: string;
+  sid: string;
+}
+
+/** What ending an account's other sessions did: {@link EndedSessions}, and the `sid` of each ended session at each client. */
+export interface EndedOtherSessions extends EndedSessions {
+  logouts: SessionLogout[];
+}
+
 /** Ends an account's sign-in state at the IdP (design/security.md §9). */
 export interface AccountSessionRevoker {
   /**
@@ -90,4 +101,10 @@ export interface AccountSessionRevoker {
    * @returns how many grants and sessions were ended, and which clients held them.
    */
   revokeAll(accountId: string, now: Date): Promise<EndedSessions>;
+  /**
+   * The same, except for the IdP session whose `uid` is `keepSessionUid` and the grants it holds: after the holder
+   * changed a credential from that session, every other sign-in ends (ASVS 5.0 V7.4.3). Sessions are told apart by
+   * their `uid`, never by their id (a bearer secret). A `keepSessionUid` that matches no session keeps nothing.
+   */
+  revokeAllExcept(accountId: string, keepSessionUid: string, now: Date): Promise<EndedOtherSessions>;
 }

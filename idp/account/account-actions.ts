@@ -2,7 +2,8 @@
  * POST handlers of `/account`. Each validates its form with zod, calls one identity service, then redirects
  * (303) to the overview with a confirmation, or re-renders with field errors (never a 500 for a mistake).
  * Replacing or removing the app needs a fresh code from it (lockout-counted, replay-guarded); changing the
- * password needs the current one. Every change emails the account holder (identity/ does).
+ * password needs the current one. Every change emails the account holder (identity/ does); changing the password and
+ * removing or replacing the app end every other session of the account (the one on this page stays).
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -49,7 +50,7 @@ export const confirmApp = (deps: AccountDeps): Handler => async (req, res) => {
   if (!setup) return accountPage(deps, req, res, 409, { message: 'This registration expired. Start again.' });
   const input = codeForm.safeParse(req.body ?? {});
   if (!input.success) return accountRegisterPage(deps, req, res, 400, setup, { fieldErrors: toFieldErrors(input.error.issues) });
-  const result = await deps.identity.authenticators.completeRegistration(account, input.data.code, { ip: req.ip });
+  const result = await deps.identity.authenticators.completeRegistration(account, input.data.code, { ip: req.ip, sessionUid: accountSessionOf(res).sessionUid });
   if (result.outcome === 'ok') return done(deps, res, result.replaced ? 'replaced' : 'registered');
   if (result.outcome === 'expired') return accountPage(deps, req, res, 409, { message: 'This registration expired. Start again.' });
   return accountRegisterPage(deps, req, res, 401, setup, { message: 'That code does not match. Make sure the app shows this account, then enter its current code.' });
@@ -59,7 +60,7 @@ export const confirmApp = (deps: AccountDeps): Handler => async (req, res) => {
 export const removeApp = (deps: AccountDeps): Handler => async (req, res) => {
   const input = codeForm.safeParse(req.body ?? {});
   if (!input.success) return accountPage(deps, req, res, 400, { fieldErrors: { removeCode: toFieldErrors(input.error.issues).code ?? [] } });
-  const result = await deps.identity.authenticators.removeApp(await current(deps, res), input.data.code, { ip: req.ip });
+  const result = await deps.identity.authenticators.removeApp(await current(deps, res), input.data.code, { ip: req.ip, sessionUid: accountSessionOf(res).sessionUid });
   return result.outcome === 'ok' ? done(deps, res, 'removed') : refusedFresh(deps, req, res, result.outcome);
 };
 
@@ -81,7 +82,7 @@ export const changePassword = (deps: AccountDeps): Handler => async (req, res) =
   const input = passwordForm.safeParse(req.body ?? {});
   if (!input.success) return accountPage(deps, req, res, 400, { fieldErrors: toFieldErrors(input.error.issues) });
   try {
-    await deps.identity.changePassword(accountSessionOf(res).accountId, input.data, { ip: req.ip });
+    await deps.identity.changePassword(accountSessionOf(res).accountId, input.data, { ip: req.ip, sessionUid: accountSessionOf(res).sessionUid });
   } catch (error) {
     if (!(error instanceof DomainError && error.code === 'validation_failed')) throw error;
     return accountPage(deps, req, res, 400, { message: error.message, fieldErrors: error.fieldErrors });
