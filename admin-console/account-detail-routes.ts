@@ -5,7 +5,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
-import type { ChangeRequestType, Identity } from '../identity/index.js';
+import { completionFor, OPERATOR_REASON_MESSAGES, type ChangeRequestType, type Identity } from '../identity/index.js';
 import { accountFacts, findOrganizationAccount, type AccountFacts } from './account-facts.js';
 import { functionChoices, functionsField } from './account-routes.js';
 import type { AdminContext } from './options.js';
@@ -50,9 +50,16 @@ interface Refused {
   draftHref: string | null;
 }
 
-function render(res: express.Response, account: AccountFacts, refused: Refused | null): void {
+/**
+ * The forms that apply; for an account also in other organizations, an account-wide change's explanation says
+ * that the operator completes it (docs/policies.md).
+ */
+function render(res: express.Response, account: AccountFacts, otherOrganizations: number, refused: Refused | null): void {
   const admin = res.locals.admin as AdminContext;
-  const forms = CHANGE_FORMS.filter((f) => account.changes.includes(f.type));
+  const forms = CHANGE_FORMS.filter((f) => account.changes.includes(f.type)).map((f) => {
+    const completion = completionFor(f.type, otherOrganizations);
+    return completion.reason === 'shared_account' ? { ...f, explain: `${f.explain} ${OPERATOR_REASON_MESSAGES.shared_account}` } : f;
+  });
   res.status(refused?.problem.status ?? 200).render('account', { title: `${account.name} (${account.userId})`, admin, account, forms, functionChoices, refused });
 }
 
@@ -62,12 +69,15 @@ export function accountDetailRoutes(identity: Identity): express.Router {
   const load = async (res: express.Response, id: string) => {
     const admin = res.locals.admin as AdminContext;
     const target = z.uuid().safeParse(id).success ? await findOrganizationAccount(identity, admin.organization.id, id) : null;
-    return target ? { target, facts: await accountFacts(identity, target, admin.timeZone) } : null;
+    if (!target) return null;
+    const memberships = (await identity.accounts.findAccount(target.account.id))?.memberships ?? [];
+    const otherOrganizations = memberships.filter((m) => m.organizationId !== admin.organization.id).length;
+    return { target, otherOrganizations, facts: await accountFacts(identity, target, admin.timeZone) };
   };
   router.get('/accounts/:id', async (req, res) => {
     const found = await load(res, req.params.id);
     if (!found) return notFound(res);
-    render(res, found.facts, null);
+    render(res, found.facts, found.otherOrganizations, null);
   });
   router.post('/accounts/:id/:change', async (req, res) => {
     const admin = res.locals.admin as AdminContext;
@@ -77,15 +87,15 @@ export function accountDetailRoutes(identity: Identity): express.Router {
     if (!found || !slug.success) return notFound(res);
     const change = CHANGE_FORMS.find((f) => f.slug === slug.data)!;
     const entered = { slug: change.slug, functions: form.success ? form.data.functions : [], message: form.success ? (form.data.message ?? '') : '', draftHref: null };
-    if (!form.success) return render(res, found.facts, { ...entered, problem: MALFORMED_FORM });
+    if (!form.success) return render(res, found.facts, found.otherOrganizations, { ...entered, problem: MALFORMED_FORM });
     if (!found.facts.changes.includes(change.type)) {
-      return render(res, found.facts, { ...entered, problem: { status: 409, message: `${change.heading} does not apply to ${found.facts.userId} now.`, fieldErrors: {} } });
+      return render(res, found.facts, found.otherOrganizations, { ...entered, problem: { status: 409, message: `${change.heading} does not apply to ${found.facts.userId} now.`, fieldErrors: {} } });
     }
     const payload = change.type === 'change_functions' ? { accountId: found.target.account.id, functions: form.data.functions } : { accountId: found.target.account.id };
     const outcome = await requestChange(identity, admin, change.type, payload, form.data.message);
     if (outcome.kind === 'submitted') return res.redirect(303, submittedHref(outcome.requestId));
     if (outcome.kind === 'not_found') return notFound(res);
-    render(res, found.facts, { ...entered, problem: outcome.problem, draftHref: outcome.draftId ? `/requests/${encodeURIComponent(outcome.draftId)}` : null });
+    render(res, found.facts, found.otherOrganizations, { ...entered, problem: outcome.problem, draftHref: outcome.draftId ? `/requests/${encodeURIComponent(outcome.draftId)}` : null });
   });
   return router;
 }

@@ -1,6 +1,7 @@
 /**
  * `/operator/requests`: change requests `Sent to operator` (appointing or removing a delegated administrator,
- * confirmed by a checker) from every organization; `/operator/requests/:id` shows one with Complete and
+ * or an account-wide change to an account shared by several organizations, confirmed by a checker) from every
+ * organization, each with why it came to the operator; `/operator/requests/:id` shows one with Complete and
  * Reject (a comment is required). Both call the change request service as `operator:<account id>`.
  */
 import express from 'express';
@@ -45,6 +46,7 @@ async function renderRequest(identity: Identity, res: express.Response, request:
     maker: request.makerName,
     checker: request.checkerName ?? '—',
     open: request.status === 'sent_to_operator',
+    operatorNote: requestRow(request, timeZone).note,
     steps,
   };
   renderOperator(res, 'operator-request', { title: `${model.reference} · ${model.title}`, request: model, done, comment }, problem);

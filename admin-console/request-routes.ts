@@ -28,6 +28,9 @@ const DONE: Record<RequestAction, string> = {
   clone: 'Copied into this new draft. Submit it when it is right.',
 };
 
+/** What a confirmation did when the request went to the operator instead of being applied. */
+const SENT_TO_OPERATOR = 'Confirmed: the request is sent to the operator, who completes the change.';
+
 type Verb = (identity: Identity, admin: AdminContext, id: string, form: ActionForm) => Promise<ChangeRequestView>;
 const VERBS: Record<RequestAction, Verb> = {
   submit: (i, a, id, f) => i.changeRequests.submit(a.actor, id, { message: f.message, version: f.version }),
@@ -51,6 +54,7 @@ async function renderRequest(identity: Identity, res: express.Response, id: stri
   }
   if (request.organizationId !== admin.organization.id) return notFound(res);
   const model = await requestPageModel(identity, admin, request);
+  if (done === DONE.confirm && request.status === 'sent_to_operator') done = SENT_TO_OPERATOR;
   res.status(problem?.status ?? 200).render('request', { title: `${model.reference} · ${model.title}`, admin, request: model, done, problem });
 }
 

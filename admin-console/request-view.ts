@@ -2,7 +2,7 @@
  * The request page's view model: details, the steps timeline with names and times, and the actions the
  * request's status allows for this actor (the service enforces the same rules; this only hides buttons).
  */
-import { formatInstant, STATUS_LABELS, type ChangeRequestView, type Identity } from '../identity/index.js';
+import { formatInstant, OPERATOR_REASON_MESSAGES, STATUS_LABELS, type ChangeRequestView, type Identity } from '../identity/index.js';
 import type { AdminContext } from './options.js';
 import { statusText, TYPE_LABELS } from './view-models.js';
 
@@ -44,6 +44,12 @@ function details(request: ChangeRequestView): Array<{ label: string; value: stri
   return 'functions' in p ? [{ label: 'Functions', value: text(p.functions) }] : [];
 }
 
+/** Why the operator completes (or completed) the request, or null when the checker does (docs/policies.md). */
+async function operatorNote(identity: Identity, request: ChangeRequestView): Promise<string | null> {
+  const { reason } = await identity.changeRequests.completion(request);
+  return reason ? OPERATOR_REASON_MESSAGES[reason] : null;
+}
+
 /** The view model of `/requests/:id`. */
 export async function requestPageModel(identity: Identity, admin: AdminContext, request: ChangeRequestView) {
   const names = await namesOf(identity, request);
@@ -59,5 +65,6 @@ export async function requestPageModel(identity: Identity, admin: AdminContext, 
     details: details(request),
     steps: request.steps.map((s) => ({ who: names.get(s.actor) ?? 'Someone', what: STATUS_LABELS[s.status], action: s.action, at: formatInstant(s.at, admin.timeZone), message: s.message })),
     actions: allowedActions(request, admin.actor.accountId),
+    operatorNote: await operatorNote(identity, request),
   };
 }

@@ -2,7 +2,7 @@
  * Plain view models for the EJS views: every value a template prints is a string computed here, so the
  * templates only escape and lay out.
  */
-import { formatInstant, STATUS_LABELS, type ChangeRequestType, type ChangeRequestView } from '../identity/index.js';
+import { formatInstant, OPERATOR_REASON_MESSAGES, operatorReasonOf, STATUS_LABELS, type ChangeRequestType, type ChangeRequestView } from '../identity/index.js';
 
 /** The dashboard's "Classification" of each request type (seed 000: "User Maintenance"). */
 export const TYPE_LABELS: Record<ChangeRequestType, string> = {
@@ -26,6 +26,8 @@ export interface RequestRow {
   title: string;
   lastUpdate: string;
   status: string;
+  /** Why a request `Sent to operator` waits for the operator; null otherwise. */
+  note: string | null;
 }
 
 /** The status as shown: `Claimed by Bob Chan 07-Feb-2023 10:45 UTC`, otherwise the label. */
@@ -46,5 +48,6 @@ export function requestRow(request: ChangeRequestView, timeZone: string): Reques
     title: request.title,
     lastUpdate: formatInstant(request.updatedAt, timeZone),
     status: statusText(request, timeZone),
+    note: request.status === 'sent_to_operator' ? OPERATOR_REASON_MESSAGES[operatorReasonOf(request) ?? 'operator_type'] : null,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * OIDC Back-Channel Logout 1.0 when an account's grants and sessions were ended outside a browser: a suspension
- * or closure (maker-checker) or a password reset (design/security.md §9). Once the change has committed, its
+ * or closure (maker-checker) or a password reset (design/security.md §9), or a change of functions, which
+ * revokes the grants that released them (docs/policies.md). Once the change has committed, its
  * audit event names the clients that held a grant or session (`data.clients`); each of them that registered a
  * `backchannel_logout_uri` gets a logout token from oidc-provider's own `client.backchannelLogout`.
  *
@@ -15,6 +16,12 @@ import type { OidcContext, OidcClient, Provider } from './oidc.js';
 
 /** The events after which an account holds no session or grant anywhere. */
 export const SESSIONS_ENDED_EVENTS: ReadonlySet<string> = new Set(['account.suspended', 'account.closed', 'password_reset.completed']);
+
+/**
+ * The events after which the account's grants that released its functions were revoked while its IdP session
+ * stays (docs/policies.md): the clients in `data.clients` drop their copies and sign the person in again.
+ */
+export const FUNCTIONS_CHANGED_EVENTS: ReadonlySet<string> = new Set(['account.functions_changed']);
 
 /**
  * The events after which the account's other sessions ended while the one the change was made from stays (a
@@ -80,13 +87,13 @@ export async function sendBackChannelLogouts(provider: Provider, logger: Logger,
 
 /**
  * Subscribes to `events` (once per process: the provider is rebuilt when signing keys change, so `provider()`
- * returns the current one): after {@link SESSIONS_ENDED_EVENTS} the account's clients get a logout token. The
+ * returns the current one): after {@link SESSIONS_ENDED_EVENTS} and {@link FUNCTIONS_CHANGED_EVENTS} the account's clients get a logout token. The
  * subscriber awaits the sending (bounded by the timeout above) so the change's answer comes after the portals
  * were told, and swallows every failure.
  */
 export function notifyClientsOnSessionsEnded(provider: () => Provider, events: EventBus, logger: Logger): void {
   events.subscribe(async (event) => {
-    if (!SESSIONS_ENDED_EVENTS.has(event.type) || !event.accountId) return;
+    if (!(SESSIONS_ENDED_EVENTS.has(event.type) || FUNCTIONS_CHANGED_EVENTS.has(event.type)) || !event.accountId) return;
     const clients = clientsOf(event);
     if (clients.length) await sendBackChannelLogouts(provider(), logger, event.accountId, clients);
   });

@@ -1,15 +1,17 @@
 /**
  * {@link ChangeApplier} on a transaction: the changes a confirmed change request makes, committed together
  * with its status change. Account creation reuses the account store's organization-row lock and count
- * (design/security.md §8); ending sessions reuses the grant revocation (design/security.md §9).
+ * (design/security.md §8); ending sessions, and revoking the grants that released changed functions, reuse the
+ * grant revocation (design/security.md §9).
  */
 import { and, eq } from 'drizzle-orm';
 import type { ChangeApplier } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import { insertUnderQuota } from './account-store.js';
 import type { Executor } from './database.js';
-import { revokeAccountGrantsOn } from './oidc-grant-revocation.js';
-import { accounts, authenticatorRegistrations, lockouts, memberships } from './schema.js';
+import { clearLockoutOn } from './lockout-store.js';
+import { revokeAccountGrantsOn, revokeFunctionGrantsOn } from './oidc-grant-revocation.js';
+import { accounts, authenticatorRegistrations, memberships } from './schema.js';
 
 const noMembership = () => new DomainError('not_found', 'The account is no longer a member of this organization.');
 
@@ -38,12 +40,7 @@ export function createChangeApplier(tx: Executor): ChangeApplier {
       if (updated.length === 0) throw noMembership();
     },
 
-    async unlock(accountId, now) {
-      const [state] = await tx.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId)).for('update');
-      if (!state) return false;
-      await tx.update(lockouts).set({ lockedAt: null, lockedCheckAt: null, attempts: 0, windowStartedAt: now }).where(eq(lockouts.accountId, accountId));
-      return state.lockedAt !== null;
-    },
+    unlock: (accountId, now) => clearLockoutOn(tx, accountId, now),
 
     async removeAuthenticators(accountId) {
       const removed = await tx.delete(authenticatorRegistrations).where(eq(authenticatorRegistrations.accountId, accountId)).returning({ status: authenticatorRegistrations.status });
@@ -51,6 +48,8 @@ export function createChangeApplier(tx: Executor): ChangeApplier {
     },
 
     endSessions: (accountId, now) => revokeAccountGrantsOn(tx, accountId, now),
+
+    revokeFunctionGrants: (accountId, now) => revokeFunctionGrantsOn(tx, accountId, now),
   };
 }
 

@@ -64,6 +64,35 @@ export async function revokeAccountGrantsOn(tx: Executor, accountId: string, now
   return { grants: grantIds.size, sessions: sessions.length, clients: clientsOf(rows.map((r) => r.payload)) };
 }
 
+/** The scope, and the claims, through which oidc-provider releases an account's functions (idp/account-claims' `SCOPE_CLAIMS.organization`). */
+const FUNCTIONS_SCOPE = 'organization';
+const FUNCTIONS_CLAIMS = ['organization', 'functions'];
+
+/** True when a Grant payload allows the functions: `openid.scope` or a resource server's scope has `organization`, or `openid.claims` names them. */
+function releasesFunctions(payload: Record<string, unknown>): boolean {
+  const openid = (payload.openid ?? {}) as { scope?: unknown; claims?: unknown };
+  const scopes = [openid.scope, ...Object.values((payload.resources ?? {}) as Record<string, unknown>)];
+  if (scopes.some((scope) => typeof scope === 'string' && scope.split(' ').includes(FUNCTIONS_SCOPE))) return true;
+  return Array.isArray(openid.claims) && openid.claims.some((claim) => FUNCTIONS_CLAIMS.includes(claim as string));
+}
+
+/**
+ * Revokes, as {@link revokeGrant} does, the account's grants that release its functions (scope `organization`,
+ * or the `organization`/`functions` claims requested by name), on `tx` inside a transaction the caller opened.
+ * Its IdP sessions and other grants stay. Use when a membership's functions changed: the ID tokens, userinfo
+ * answers and access tokens issued afterwards carry the new ones.
+ * @returns the grants revoked (`sessions` 0) and the clients that held them.
+ */
+export async function revokeFunctionGrantsOn(tx: Executor, accountId: string, now: Date, retentionSeconds = REVOKED_GRANT_RETENTION_SECONDS): Promise<EndedSessions> {
+  const grants = await tx
+    .select({ id: oidcModels.id, payload: oidcModels.payload })
+    .from(oidcModels)
+    .where(and(eq(oidcModels.kind, 'Grant'), eq(oidcModels.accountId, accountId)));
+  const revoked = grants.filter((g) => releasesFunctions(g.payload));
+  for (const grant of revoked) await tombstone(tx, grant.id, now, retentionSeconds);
+  return { grants: revoked.length, sessions: 0, clients: clientsOf(revoked.map((g) => g.payload)) };
+}
+
 /** Client ids named by oidc-provider payloads: `clientId` of grants and tokens, `authorizations` keys of sessions. */
 function clientsOf(payloads: Record<string, unknown>[]): string[] {
   const clients = new Set<string>();

@@ -2,6 +2,8 @@
  * What a confirmed request changes, run inside the transaction of its transition (storage's
  * {@link ChangeApplier}), and the audit events it yields — published once the transaction has committed.
  * Suspending or closing an account ends its sessions and grants in the same transaction (design/security.md §9).
+ * Changing functions revokes the grants that released the old ones (their refresh and opaque access tokens), so
+ * clients that copied them sign the person in again; the IdP session stays (docs/policies.md).
  */
 import { DomainError } from '../../lib/index.js';
 import type { EventInput } from '../events.js';
@@ -38,7 +40,9 @@ export async function applyChange(applier: ChangeApplier, request: ChangeRequest
     case 'change_functions': {
       const p = request.payload as PayloadOf<'change_functions'>;
       const before = await applier.setFunctions(accountId, request.organizationId, p.functions);
-      return [{ type: 'account.functions_changed', ...base, data: { ...data, before, after: p.functions } }];
+      const same = before.length === p.functions.length && before.every((f) => p.functions.includes(f));
+      const { grants, clients } = same ? { grants: 0, clients: [] } : await applier.revokeFunctionGrants(accountId, now);
+      return [{ type: 'account.functions_changed', ...base, data: { ...data, before, after: p.functions, grants, clients } }];
     }
     case 'suspend_account':
     case 'reactivate_account':

@@ -6,6 +6,7 @@
 import { DomainError } from '../../lib/index.js';
 import { ACCOUNT_QUOTA_PER_ORGANIZATION } from '../../policies/index.js';
 import { claim, confirm, reject } from './checker.js';
+import { completionOf, type Completion } from './completion.js';
 import type { ChangeRequestActor, ChangeRequestDeps } from './context.js';
 import { countTasks, getRequest, listRequests, type DashboardPage, type dashboardQuery } from './dashboard.js';
 import { clone, createDraft, discard, reclaim, submit, updateDraft, type DraftInput } from './maker.js';
@@ -39,7 +40,8 @@ export interface ChangeRequestService {
   claim(actor: ChangeRequestActor, requestId: string, input?: { message?: string }): Promise<ChangeRequestView>;
   /**
    * `claimed` by the actor, at `reviewedVersion` → `completed` with the change applied in the same transaction
-   * (or `sent_to_operator` for DA appointment and removal); emails the maker. One of racing confirmations wins.
+   * (or `sent_to_operator`, nothing applied, for DA appointment and removal and for an account-wide change to an
+   * account that is also a member of another organization); emails the maker. One of racing confirmations wins.
    */
   confirm(actor: ChangeRequestActor, requestId: string, reviewedVersion: number, input?: { message?: string }): Promise<ChangeRequestView>;
   /** `claimed` by the actor → `rejected`; `comment` (required) is emailed to the maker. */
@@ -58,6 +60,12 @@ export interface ChangeRequestService {
   listForOperator(query?: Omit<ChangeRequestQuery, 'viewerId' | 'checkableBy'>): Promise<DashboardPage>;
   /** Any organization's request, drafts excepted (operator screens; no access check: the caller is the operator). @throws DomainError `not_found`. */
   getForOperator(requestId: string): Promise<ChangeRequestView>;
+  /**
+   * Who completes `request` (one the caller already read through {@link getRequest} or {@link getForOperator})
+   * and why (docs/policies.md): for an open request, what confirming it would do now; for one that went to the
+   * operator, why it did.
+   */
+  completion(request: ChangeRequestView): Promise<Completion>;
 }
 
 /** Creates the service. */
@@ -84,5 +92,6 @@ export function createChangeRequestService(deps: ChangeRequestDeps): ChangeReque
       if (!request || request.status === 'draft') throw new DomainError('not_found', 'No such change request.');
       return request;
     },
+    completion: (request) => completionOf(ctx, request),
   };
 }

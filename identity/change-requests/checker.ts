@@ -4,15 +4,15 @@
  * or reject it with a comment. Maker ≠ checker is enforced here and again in the UPDATE's guard.
  */
 import { DomainError, newId } from '../../lib/index.js';
-import { notifyAccountHolder } from '../authenticators/notify.js';
+import { afterApplied } from './after-applied.js';
 import { applyChange } from './apply.js';
+import { completionOf, OPERATOR_REASON_MESSAGES } from './completion.js';
 import { getForActor, parseField, rejectionComment, stepMessage, type ChangeRequestActor, type ChangeRequestContext } from './context.js';
-import { OPERATOR_TYPES, type ChangeRequest, type ChangeRequestView } from './model.js';
+import type { ChangeRequest, ChangeRequestView } from './model.js';
 import { notifyMaker } from './notify.js';
 import { publishTransition } from './publish.js';
 import { refusal, VERSION_CHANGED } from './refusals.js';
 import { step, transitionOrExplain } from './transition.js';
-import type { EventInput } from '../events.js';
 
 const selfApproval = () => new DomainError('forbidden', 'You made this request; a different delegated administrator must check it.');
 
@@ -28,21 +28,6 @@ export async function claim(ctx: ChangeRequestContext, actor: ChangeRequestActor
   return (await ctx.changeRequests.findById(requestId))!;
 }
 
-/**
- * After a change was applied: its audit events, the new account's set-password link (whose failure is logged
- * and recorded, never thrown: the change is committed), and the account holder's mail when their factor was reset.
- */
-async function afterApplied(ctx: ChangeRequestContext, request: ChangeRequest, applied: EventInput[]): Promise<void> {
-  for (const event of applied) await ctx.events.publish(event, ctx.clock.now());
-  if (request.type === 'create_account' && request.accountId) {
-    await ctx.sendSetPasswordLink(request.accountId, { reference: request.reference, actor: request.checkerId ?? request.makerId, organizationId: request.organizationId });
-  }
-  if (request.type === 'reset_second_factor' && request.accountId) {
-    const account = await ctx.accounts.findById(request.accountId);
-    if (account) await notifyAccountHolder(ctx.mailer, ctx.displayName, account, 'your second factor was reset', `Your delegated administrators reset your second factor (${request.reference}). Sign-in now sends a one-time code to this email address.`);
-  }
-}
-
 /** Runs `run`; when it fails with a DomainError, records `change_request.confirmation_refused` first. */
 async function recordingRefusal<T>(ctx: ChangeRequestContext, request: ChangeRequest, actor: ChangeRequestActor, run: () => Promise<T>): Promise<T> {
   try {
@@ -55,7 +40,9 @@ async function recordingRefusal<T>(ctx: ChangeRequestContext, request: ChangeReq
 
 /**
  * Confirms the claimed request at `reviewedVersion`: applies it and completes it (one transaction; for
- * `create_account` with the organization row locked), or sends it to the operator (DA appointment/removal).
+ * `create_account` with the organization row locked), or sends it to the operator without applying anything
+ * ({@link completionOf}: DA appointment or removal, or an account-wide change to an account that is also a
+ * member of another organization; docs/policies.md).
  * @throws DomainError `forbidden` (own request), `conflict` (not claimed by the actor, already decided, or
  *   "the request changed since you reviewed it"), `quota_exceeded` ("… has 20 of 20 accounts; the limit is 20."),
  *   `not_found`. On any of these nothing changes and the request stays claimed.
@@ -67,7 +54,8 @@ export async function confirm(ctx: ChangeRequestContext, actor: ChangeRequestAct
     await publishTransition(ctx, 'change_request.confirmation_refused', request, actor, { reason: 'self_approval' });
     throw selfApproval();
   }
-  const toOperator = OPERATOR_TYPES.includes(request.type);
+  const completion = await completionOf(ctx, request);
+  const toOperator = completion.by === 'operator';
   const status = toOperator ? 'sent_to_operator' : 'completed';
   const now = ctx.clock.now();
   const guard = { from: ['claimed'] as const, checkerId: actor.accountId, notMakerId: actor.accountId, version: reviewedVersion };
@@ -78,9 +66,9 @@ export async function confirm(ctx: ChangeRequestContext, actor: ChangeRequestAct
     if (done) return { updated: done.request, applied: done.applied };
     throw refusal((await ctx.changeRequests.findById(request.id))!, actor.accountId, 'confirm', ctx.timeZone, reviewedVersion);
   });
-  await publishTransition(ctx, 'change_request.confirmed', updated, actor, { version: reviewedVersion });
+  await publishTransition(ctx, 'change_request.confirmed', updated, actor, { version: reviewedVersion, ...(completion.reason ? { operatorReason: completion.reason } : {}) });
   await afterApplied(ctx, updated, applied);
-  await notifyMaker(ctx, updated);
+  await notifyMaker(ctx, updated, null, completion.reason ? OPERATOR_REASON_MESSAGES[completion.reason] : null);
   return (await ctx.changeRequests.findById(requestId))!;
 }
 

@@ -27,13 +27,15 @@ export async function notifySubmitted(ctx: ChangeRequestContext, request: Change
 }
 
 /**
- * Tells the maker what became of `request` (completed, sent to operator or rejected; `comment` is the rejection's).
+ * Tells the maker what became of `request` (completed, sent to operator or rejected; `comment` is the rejection's,
+ * `note` says why it went to the operator).
  * @returns how many mails were handed over (0 or 1).
  */
-export async function notifyMaker(ctx: ChangeRequestContext, request: ChangeRequest, comment: string | null = null): Promise<number> {
+export async function notifyMaker(ctx: ChangeRequestContext, request: ChangeRequest, comment: string | null = null, note: string | null = null): Promise<number> {
   const maker = await ctx.accounts.findById(request.makerId);
   if (!maker) return 0;
   const status = STATUS_LABELS[request.status];
   const why = comment ? `\nComment: ${comment}` : '';
-  return send(ctx, [maker], `${request.reference} ${status.toLowerCase()}`, `Your change request ${request.reference} (${request.title}) is now: ${status}.${why}`);
+  const because = note ? `\n${note}` : '';
+  return send(ctx, [maker], `${request.reference} ${status.toLowerCase()}`, `Your change request ${request.reference} (${request.title}) is now: ${status}.${because}${why}`);
 }

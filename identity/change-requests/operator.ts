@@ -1,9 +1,12 @@
 /**
- * The operator's end of a request that needs them (appointing or removing a DA, design/domain.md): complete
- * it — the change is applied in the transaction of the transition — or reject it with a comment. The
- * caller (the console) has already established that `operator` holds the operator role.
+ * The operator's end of a request that needs them (appointing or removing a DA, design/domain.md; an
+ * account-wide change to an account shared with another organization, docs/policies.md): complete it — the
+ * change is applied in the transaction of the transition, and its mails and back-channel logouts follow as
+ * when a checker completes one — or reject it with a comment. The caller (the console) has already
+ * established that `operator` holds the operator role.
  */
 import { DomainError } from '../../lib/index.js';
+import { afterApplied } from './after-applied.js';
 import { applyChange } from './apply.js';
 import { parseField, rejectionComment, stepMessage, type ChangeRequestContext } from './context.js';
 import type { ChangeRequestView } from './model.js';
@@ -31,7 +34,7 @@ export async function completeByOperator(ctx: ChangeRequestContext, operator: st
   const done = await ctx.changeRequests.transitionAndApply(request.id, { from: ['sent_to_operator'] }, change, (applier, r) => applyChange(applier, r, ctx.quota, operator, now));
   if (!done) throw refusal((await ctx.changeRequests.findById(request.id))!, operator, 'complete', ctx.timeZone);
   await publishTransition(ctx, 'change_request.completed', done.request, { operator });
-  for (const event of done.applied) await ctx.events.publish(event, ctx.clock.now());
+  await afterApplied(ctx, done.request, done.applied);
   await notifyMaker(ctx, done.request);
   return (await ctx.changeRequests.findById(requestId))!;
 }

@@ -60,6 +60,12 @@ export interface ChangeApplier {
   removeAuthenticators(accountId: string): Promise<boolean>;
   /** Ends the account's sessions and grants, as `AccountSessionRevoker.revokeAll` does (design/security.md §9). */
   endSessions(accountId: string, now: Date): Promise<EndedSessions>;
+  /**
+   * Revokes the account's grants that release its functions (scope or claims `organization`/`functions`), with
+   * their codes and refresh and opaque access tokens, as `endSessions` does for every grant; its IdP sessions and
+   * its other grants stay. @returns the grants revoked (`sessions` is 0) and the clients that held them.
+   */
+  revokeFunctionGrants(accountId: string, now: Date): Promise<EndedSessions>;
 }
 
 /** Filters for {@link ChangeRequestStore.list}; all optional, combined with AND; newest update first. */
