@@ -7,23 +7,31 @@
  * can all pass its check. The UPDATE here is conditional; every caller but one finds nothing to update, and
  * then the grant is revoked with a tombstone (tokens the winner saves afterwards are never found) and
  * `errors.InvalidGrant` is thrown, which oidc-provider answers with 400 `invalid_grant`.
+ *
+ * Codes, tokens, session ids and user codes are stored as keyed hashes, without their plain value in the
+ * payload (oidc-model-secrets.ts): what oidc-provider passes in is hashed here, and what it reads back is the
+ * payload it saved.
  */
 // @ts-ignore -- oidc-provider ships no type declarations; only `errors.InvalidGrant` is used, typed below.
 import * as oidcProvider from 'oidc-provider';
-import { eq } from 'drizzle-orm';
+import { eq, inArray, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock, type SealingKeys } from '../lib/index.js';
 import { createClientStore, type ClientRecord } from './client-store.js';
 import { isHttpsUri } from './client-uris.js';
 import type { Database } from './database.js';
 import { REVOKED_GRANT_RETENTION_SECONDS, revokeGrantOn } from './oidc-grant-revocation.js';
-import { consumeModel, destroyByGrantId, destroyModel, findModel, upsertModel, type OidcPayload } from './oidc-models.js';
+import { createModelSecrets } from './oidc-model-secrets.js';
+import { consumeModel, destroyByGrantId, destroyModel, findModel, idIn, rekeyModel, upsertModel, type OidcPayload } from './oidc-models.js';
 import { oidcModels } from './schema.js';
 
 const { InvalidGrant } = (oidcProvider as unknown as { errors: { InvalidGrant: new (detail?: string) => Error } }).errors;
 
 /** Options of {@link createOidcAdapter}. */
 export interface OidcAdapterOptions {
-  /** Unseals client secrets: the key the client store sealed them with, or current + previous keys during a rotation. */
+  /**
+   * Unseals client secrets (the key the client store sealed them with, or current + previous keys during a
+   * rotation) and derives the key that hashes model ids (HKDF, oidc-model-secrets.ts).
+   */
   encryptionKey: Buffer | SealingKeys;
   /** Source of `now` for expiry (default: the wall clock). */
   clock?: Clock;
@@ -78,6 +86,18 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
   const clock = options.clock ?? systemClock;
   const clients = createClientStore(database, options.encryptionKey);
   const retention = options.revokedGrantRetentionSeconds ?? REVOKED_GRANT_RETENTION_SECONDS;
+  const secrets = createModelSecrets(options.encryptionKey);
+
+  /** Finds the `model` row matching `where`, gives back the payload oidc-provider saved, and re-keys a row found under a previous key. */
+  async function findRestored(model: string, where: SQL, known: { id?: string; userCode?: string }): Promise<OidcPayload | undefined> {
+    const preferredId = known.id === undefined ? undefined : secrets.idsOf(model, known.id)[0];
+    const row = await findModel(db, model, where, clock.now(), preferredId);
+    if (!row) return undefined;
+    const { payload, id } = secrets.restore(model, row.id, row.payload, known);
+    const currentId = id === undefined ? undefined : secrets.idsOf(model, id)[0];
+    if (currentId !== undefined && currentId !== row.id) await rekeyModel(db, model, row.id, currentId);
+    return payload;
+  }
 
   return class PostgresOidcAdapter implements OidcAdapter {
     readonly model: string;
@@ -88,26 +108,28 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
 
     async upsert(id: string, payload: OidcPayload, expiresIn?: number) {
       if (this.model === 'Client') throw new Error('clients are registered through the client store, not oidc-provider');
-      await upsertModel(db, this.model, id, payload, expiresIn, clock.now());
+      await upsertModel(db, this.model, secrets.toStored(this.model, id, payload), expiresIn, clock.now());
     }
 
     async find(id: string) {
-      if (this.model !== 'Client') return findModel(db, this.model, eq(oidcModels.id, id), clock.now());
-      const client = await clients.find(id);
-      return client ? clientMetadata(client) : undefined;
+      if (this.model === 'Client') {
+        const client = await clients.find(id);
+        return client ? clientMetadata(client) : undefined;
+      }
+      return findRestored(this.model, idIn(secrets.idsOf(this.model, id)), { id });
     }
 
     findByUid(uid: string) {
-      return findModel(db, this.model, eq(oidcModels.uid, uid), clock.now());
+      return findRestored(this.model, eq(oidcModels.uid, uid), {});
     }
 
     findByUserCode(userCode: string) {
-      return findModel(db, this.model, eq(oidcModels.userCode, userCode), clock.now());
+      return findRestored(this.model, inArray(oidcModels.userCode, secrets.userCodesOf(userCode)), { userCode });
     }
 
     async destroy(id: string) {
       if (this.model === 'Client') throw new Error('clients are removed through the client store, not oidc-provider');
-      await destroyModel(db, this.model, id);
+      await destroyModel(db, this.model, secrets.idsOf(this.model, id));
     }
 
     revokeByGrantId(grantId: string) {
@@ -116,7 +138,7 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
 
     async consume(id: string) {
       const now = clock.now();
-      const result = await consumeModel(db, this.model, id, now);
+      const result = await consumeModel(db, this.model, secrets.idsOf(this.model, id), now);
       if (result.consumed) return;
       if (result.grantId) await revokeGrantOn(db, result.grantId, now, retention);
       throw new InvalidGrant(`${LABELS[this.model] ?? this.model} already used`);

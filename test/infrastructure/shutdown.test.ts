@@ -1,0 +1,94 @@
+/**
+ * SIGTERM: `/readyz` fails first, the listener closes, requests in flight finish within
+ * SHUTDOWN_GRACE_SECONDS, then the database closes and the process exits (0 after a clean drain).
+ * Sign-ins are held in flight by an SMTP server that takes seconds to accept each code email.
+ */
+import * as client from 'openid-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { separateProcessDatabase } from '../support/database.js';
+import { startAuthorization, submitPassword } from '../support/sign-in.js';
+import { textOf, UserAgent } from '../support/user-agent.js';
+import { arrange, spawnServer, startSlowSmtp, stopServer, untilListening, type ServerProcess, type SlowSmtp } from './processes.js';
+
+const REDIRECT = 'http://localhost:7999/auth/callback';
+const PASSWORD = 'correct horse battery staple';
+const SIGN_INS = 10;
+
+describe('SIGTERM drains the requests in flight before the database closes', () => {
+  let server: ServerProcess | undefined;
+  let smtp: SlowSmtp | undefined;
+  let dispose: (() => Promise<void>) | undefined;
+
+  afterEach(async () => {
+    if (server) await stopServer(server, 'SIGKILL');
+    await smtp?.close();
+    await dispose?.();
+    server = smtp = dispose = undefined;
+  });
+
+  /** A deployment with `SIGN_INS` accounts and a client, its server started with `env`; returns the held sign-ins' password pages. */
+  async function deployment(env: Record<string, string>, holdMs: number) {
+    const db = await separateProcessDatabase();
+    dispose = db.dispose;
+    smtp = await startSlowSmtp(holdMs);
+    const secret = await arrange(db.env, async ({ identity, clients }) => {
+      const organization = await identity.organizations.createOrganization({ name: 'Drain Test Ltd', participantIds: ['B07001'] }, 'test');
+      for (let i = 0; i < SIGN_INS; i++) {
+        await identity.accounts.createAccount(
+          { organization: organization.id, userId: `drain.${i}`, name: `Drain ${i}`, email: `drain.${i}@example.com`, phone: '+852 5555 0000', functions: ['EU_UserMaintenance'], delegatedAdministrator: false, password: PASSWORD },
+          'test',
+        );
+      }
+      return (await clients.create({ clientId: 'drain-client', redirectUris: [REDIRECT], postLogoutRedirectUris: [], firstParty: true })).clientSecret;
+    });
+    server = await spawnServer({ ...db.env, SMTP_URL: smtp.url, ...env });
+    await untilListening(server);
+    const rp = await client.discovery(new URL(server.issuer), 'drain-client', secret, undefined, { execute: [client.allowInsecureRequests] });
+    const signIns = await Promise.all(
+      Array.from({ length: SIGN_INS }, async (_, i) => {
+        const ua = new UserAgent();
+        const page = await ua.follow((await startAuthorization(rp, REDIRECT)).url.toString());
+        expect(page.status).toBe(200);
+        return { ua, page, userId: `drain.${i}` };
+      }),
+    );
+    return { signIns, server, smtp };
+  }
+
+  it('answers all 10 sign-ins in flight, fails /readyz while draining, sends no mail after the database closed, and exits 0', async () => {
+    const { signIns, server: running, smtp: mail } = await deployment({ SHUTDOWN_DELAY_SECONDS: '1', SHUTDOWN_GRACE_SECONDS: '20' }, 2500);
+    // Stop at the first answer: the POST's own answer is what must not be lost.
+    const answers = signIns.map(({ ua, page, userId }) => ua.submit(page, { 'User ID or email': userId, Password: PASSWORD }, { stopAt: () => true }).catch((error: Error) => error));
+    await mail.untilArrived(SIGN_INS);
+
+    running.child.kill('SIGTERM');
+    const readyz = await fetch(`${running.issuer}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toMatchObject({ status: 'shutting_down' });
+
+    const results = await Promise.all(answers);
+    for (const result of results) {
+      expect(result).not.toBeInstanceOf(Error);
+      const page = result as Awaited<ReturnType<typeof submitPassword>>;
+      expect(page.status, textOf(page.html)).toBeLessThan(400);
+    }
+    expect(await running.exited).toBe(0);
+    const closed = running.logs.find((line) => line.msg === 'database closed');
+    expect(closed?.time).toEqual(expect.any(Number));
+    expect(mail.accepted).toHaveLength(SIGN_INS);
+    for (const sent of mail.accepted) expect(sent.acceptedAt).toBeLessThanOrEqual(closed!.time!);
+    expect(running.logs.find((line) => line.msg === 'drained')).toMatchObject({ abandoned: 0 });
+  });
+
+  it('exits 1 and logs how many requests were still open when SHUTDOWN_GRACE_SECONDS runs out', async () => {
+    const { signIns, server: running, smtp: mail } = await deployment({ SHUTDOWN_GRACE_SECONDS: '1' }, 8000);
+    const answers = signIns.map(({ ua, page, userId }) => ua.submit(page, { 'User ID or email': userId, Password: PASSWORD }, { stopAt: () => true }).catch((error: Error) => error));
+    await mail.untilArrived(SIGN_INS);
+    const signalled = Date.now();
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(1);
+    expect(Date.now() - signalled).toBeLessThan(6000);
+    expect(running.logs.find((line) => line.msg === 'drained')).toMatchObject({ abandoned: SIGN_INS });
+    await Promise.all(answers);
+  });
+});
