@@ -11,26 +11,29 @@ import type { EventBus } from '../events.js';
 import type { Account, MembershipWithOrganization } from '../model.js';
 import type { AccountStore, LockoutStore, OrganizationAccount, OrganizationStore } from '../stores.js';
 
-/** Input of {@link AccountService.createAccount}. `password` may be omitted (the person sets one later). */
+/**
+ * Input of {@link AccountService.createAccount}. `password` may be omitted (the person sets one later). Every field
+ * names the sentence a person reads for any problem with it (the console shows them), never zod's own text.
+ */
 export const createAccountInput = z.object({
-  organization: z.string().trim().min(1, 'Give the organization (id, name or participant ID).'),
-  userId: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/, 'A user ID is 3–64 letters, digits, dots, dashes or underscores.'),
-  name: z.string().trim().min(1, 'Enter the person’s name.').max(200, 'At most 200 characters.'),
-  email: z.email('Enter a valid email address.').max(254).transform((e) => e.toLowerCase()),
+  organization: z.string({ error: 'Give the organization (id, name or participant ID).' }).trim().min(1, 'Give the organization (id, name or participant ID).'),
+  userId: z.string({ error: 'A user ID is 3–64 letters, digits, dots, dashes or underscores.' }).trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/, 'A user ID is 3–64 letters, digits, dots, dashes or underscores.'),
+  name: z.string({ error: 'Enter the person’s name.' }).trim().min(1, 'Enter the person’s name.').max(200, 'At most 200 characters.'),
+  email: z.email('Enter a valid email address.').max(254, 'An email address has at most 254 characters.').transform((e) => e.toLowerCase()),
   phone: z
-    .string()
+    .string({ error: 'Enter a phone number: digits, spaces, +, -, brackets.' })
     .trim()
     .regex(/^[+()\d\s-]{6,32}$/, 'Enter a phone number: digits, spaces, +, -, brackets.')
     .refine((p) => phoneDigits(p).length >= 6, 'Enter at least 6 digits.'),
   functions: z
-    .array(z.string())
+    .array(z.string({ error: 'Choose functions from the catalogue.' }), { error: 'Choose functions from the catalogue.' })
     .default([])
     .superRefine((fs, ctx) => {
       for (const f of fs) if (!isFunctionName(f)) ctx.addIssue({ code: 'custom', message: `Unknown function "${f}". Known: ${FUNCTION_NAMES.join(', ')}.` });
     }),
-  delegatedAdministrator: z.boolean().default(false),
+  delegatedAdministrator: z.boolean({ error: 'Say whether the person is a delegated administrator.' }).default(false),
   password: z
-    .string()
+    .string({ error: `A password has ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` })
     .min(PASSWORD_MIN_LENGTH, `A password has at least ${PASSWORD_MIN_LENGTH} characters.`)
     .max(PASSWORD_MAX_LENGTH, `A password has at most ${PASSWORD_MAX_LENGTH} characters.`)
     .optional(),

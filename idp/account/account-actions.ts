@@ -7,6 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { formCode, formText } from '../form-fields.js';
 import type { FreshCodeOutcome } from '../../identity/index.js';
 import { DomainError, toFieldErrors } from '../../lib/index.js';
 import { SECOND_FACTORS } from '../../policies/index.js';
@@ -15,10 +16,13 @@ import { accountSessionOf } from './account-session.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-const code = z.string().max(20).transform((c) => c.replace(/\s+/g, '')).pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code your authenticator app shows.'));
-const codeForm = z.object({ code });
+const codeForm = z.object({ code: formCode('Enter the 6-digit code your authenticator app shows.') });
 const factorForm = z.object({ factor: z.enum(SECOND_FACTORS, 'Choose the app or email.') });
-const passwordForm = z.object({ currentPassword: z.string().min(1, 'Enter your current password.').max(1024), newPassword: z.string().max(1024), confirmPassword: z.string().max(1024) });
+const passwordForm = z.object({
+  currentPassword: formText('Enter your current password.').min(1, 'Enter your current password.').max(1024, 'A password has at most 1024 characters.'),
+  newPassword: formText('Enter your new password.').min(1, 'Enter your new password.').max(1024, 'A password has at most 1024 characters.'),
+  confirmPassword: formText('Enter your new password again.').min(1, 'Enter your new password again.').max(1024, 'A password has at most 1024 characters.'),
+});
 const FRESH_CODE_MESSAGES = { invalid: 'That code is not correct, or was already used. Enter the current code from your authenticator app.', locked: 'Too many wrong codes: your account is locked. Ask your delegated administrator to unlock it.' };
 
 async function current(deps: AccountDeps, res: Response) {

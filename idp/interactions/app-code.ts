@@ -5,6 +5,7 @@
  * Both need the persisted state to say the password passed in this interaction and the app factor is asked for.
  */
 import { z } from 'zod';
+import { formCode } from '../form-fields.js';
 import { toFieldErrors } from '../../lib/index.js';
 import { interactionOf, renderStep, urlsOf, type InteractionDeps, type StepHandler } from './context.js';
 import { appCodePage, FACTOR_MESSAGES } from './factor-pages.js';
@@ -14,7 +15,7 @@ import { sendCode } from './password.js';
 import { readSignInState, saveSignInState } from './state.js';
 
 const codeForm = z.object({
-  code: z.string().max(20).transform((c) => c.replace(/\s+/g, '')).pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code your authenticator app shows.')),
+  code: formCode('Enter the 6-digit code your authenticator app shows.'),
 });
 
 /** Verifies the app code. */

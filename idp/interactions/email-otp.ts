@@ -4,6 +4,7 @@
  * that account and this interaction only.
  */
 import { z } from 'zod';
+import { formCode } from '../form-fields.js';
 import { toFieldErrors } from '../../lib/index.js';
 import { interactionOf, renderStep, type InteractionDeps, type StepHandler } from './context.js';
 import { completeSecondFactor } from './finish.js';
@@ -11,7 +12,7 @@ import { codePage, lockedPage, MESSAGES, signInPage } from './pages.js';
 import { readSignInState } from './state.js';
 
 const codeForm = z.object({
-  code: z.string().transform((c) => c.replace(/\s+/g, '')).pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from the email.')),
+  code: formCode('Enter the 6-digit code from the email.'),
 });
 
 /** Verifies the code. */

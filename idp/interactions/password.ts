@@ -6,6 +6,7 @@
  * app that prefer it, otherwise the emailed code page (a code bound to this interaction is emailed).
  */
 import { z } from 'zod';
+import { formText } from '../form-fields.js';
 import { DomainError, toFieldErrors } from '../../lib/index.js';
 import { maskEmail, type Account } from '../../identity/index.js';
 import { interactionOf, renderStep, urlsOf, type InteractionDeps, type StepHandler } from './context.js';
@@ -13,8 +14,8 @@ import { lockedPage, MESSAGES, signInPage } from './pages.js';
 import { saveSignInState } from './state.js';
 
 const passwordForm = z.object({
-  login: z.string().trim().min(1, 'Enter your user ID or email.').max(320, 'A user ID or email has at most 320 characters.'),
-  password: z.string().min(1, 'Enter your password.'),
+  login: formText('Enter your user ID or email.').trim().min(1, 'Enter your user ID or email.').max(320, 'A user ID or email has at most 320 characters.'),
+  password: formText('Enter your password.').min(1, 'Enter your password.'),
 });
 
 /**

@@ -6,6 +6,7 @@
  *   POST /interaction/:uid/register/skip     — "Skip this step" (until the campaign's deadline)
  */
 import { z } from 'zod';
+import { formCode } from '../form-fields.js';
 import { DomainError, toFieldErrors } from '../../lib/index.js';
 import { interactionOf, renderStep, urlsOf, type InteractionDeps, type StepHandler } from './context.js';
 import { FACTOR_MESSAGES, registerDevicePage, registrationOfferPage } from './factor-pages.js';
@@ -14,7 +15,7 @@ import { MESSAGES, signInPage } from './pages.js';
 import { readSignInState, saveSignInState } from './state.js';
 
 const codeForm = z.object({
-  code: z.string().max(20).transform((c) => c.replace(/\s+/g, '')).pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code the app shows for this account.')),
+  code: formCode('Enter the 6-digit code the app shows for this account.'),
 });
 
 /** The offered state and its account, or null when this sign-in is not at the registration prompt. */

@@ -4,14 +4,15 @@
  * (the email is sent in the background); only malformed input (empty fields) gets field errors.
  */
 import { z } from 'zod';
+import { formText } from '../form-fields.js';
 import { toFieldErrors } from '../../lib/index.js';
 import { describeDuration } from '../../identity/index.js';
 import { sendPage } from '../interactions/context.js';
 import { renderRecoveryPage, type RecoveryHandler, type RecoveryPageDeps } from './context.js';
 
 const forgotForm = z.object({
-  login: z.string().trim().min(1, 'Enter your user ID or email.').max(320, 'A user ID or email has at most 320 characters.'),
-  phone: z.string().trim().min(1, 'Enter your mobile phone number.').max(40, 'A phone number has at most 40 characters.').regex(/\d/, 'Enter your mobile phone number.'),
+  login: formText('Enter your user ID or email.').trim().min(1, 'Enter your user ID or email.').max(320, 'A user ID or email has at most 320 characters.'),
+  phone: formText('Enter your mobile phone number.').trim().min(1, 'Enter your mobile phone number.').max(40, 'A phone number has at most 40 characters.').regex(/\d/, 'Enter your mobile phone number.'),
 });
 
 /** GET: the empty form. */

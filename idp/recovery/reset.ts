@@ -7,6 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { formText } from '../form-fields.js';
 import { describeDuration, type LinkPurpose } from '../../identity/index.js';
 import { toFieldErrors } from '../../lib/index.js';
 import { PASSWORD_MIN_LENGTH } from '../../policies/index.js';
@@ -14,7 +15,7 @@ import { sendPage } from '../interactions/context.js';
 import { renderRecoveryPage, type RecoveryHandler, type RecoveryPageDeps } from './context.js';
 
 const resetForm = z
-  .object({ password: z.string().min(1, 'Enter a new password.'), confirmPassword: z.string() })
+  .object({ password: formText('Enter a new password.').min(1, 'Enter a new password.'), confirmPassword: formText('Type the new password again.') })
   .refine((f) => f.password === f.confirmPassword, { path: ['confirmPassword'], message: 'The two passwords are not the same. Type the new password twice.' });
 
 const tokenOf = (req: Request) => String(req.params.token ?? '');
