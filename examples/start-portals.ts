@@ -5,8 +5,9 @@
  * Their back-channel logout URIs (`<origin>/auth/backchannel-logout`) are on loopback, which the IdP refuses to
  * post to unless the host is in its `BACKCHANNEL_LOGOUT_ALLOWED_HOSTS` (`npm start` adds the demo ports itself).
  */
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type express from 'express';
+import { drainable, type DrainableServer, type DrainResult } from '../server/http-drain.js';
 import { createEcp } from './ecp/app.js';
 import { createEServicePortal } from './eservice-portal/app.js';
 
@@ -31,14 +32,24 @@ export interface StartDemoPortalsOptions {
   cookieSecret: string;
   /** pino or anything with `warn(obj, msg)`. */
   logger?: { warn(details: object, message: string): void };
+  /** Seconds requests in flight may take to finish when {@link DemoPortals.drain} is called (default 20). */
+  shutdownGraceSeconds?: number;
+}
+
+/** The two running portals. */
+export interface DemoPortals {
+  /** Stops both servers at once, cutting off open connections. */
+  close(): Promise<void>;
+  /** Stops both gracefully: listeners close, requests in flight get `shutdownGraceSeconds` to finish. */
+  drain(): Promise<DrainResult>;
 }
 
 /**
  * Builds both portals, then listens on both ports.
- * @returns `close()`, which stops both servers.
+ * @returns `close()`, which stops both servers, and `drain()`, which stops them gracefully.
  * @throws when discovery fails or a port is taken (nothing is left listening).
  */
-export async function startDemoPortals(options: StartDemoPortalsOptions): Promise<{ close(): Promise<void> }> {
+export async function startDemoPortals(options: StartDemoPortalsOptions): Promise<DemoPortals> {
   const { issuer, cookieSecret, logger } = options;
   const allowInsecureRequests = issuer.startsWith('http:');
   const eserviceUrl = options.eservice.baseUrl ?? `http://localhost:${options.eservice.port}`;
@@ -47,19 +58,28 @@ export async function startDemoPortals(options: StartDemoPortalsOptions): Promis
   const eservice = await createEServicePortal({ ...common, ...options.eservice, baseUrl: eserviceUrl, ecpUrl });
   const ecp = await createEcp({ ...common, ...options.ecp, baseUrl: ecpUrl, eservicePortalUrl: eserviceUrl });
   const servers: Server[] = [];
+  const drains: DrainableServer[] = [];
+  const graceSeconds = options.shutdownGraceSeconds ?? 20;
   try {
-    servers.push(await listen(eservice, options.eservice.port, options.host));
-    servers.push(await listen(ecp, options.ecp.port, options.host));
+    for (const [app, port] of [[eservice, options.eservice.port], [ecp, options.ecp.port]] as const) {
+      const server = http.createServer(app);
+      drains.push(drainable(server, graceSeconds));
+      servers.push(server);
+      await listen(server, port, options.host);
+    }
   } catch (err) {
     await Promise.all(servers.map(close));
     throw err;
   }
-  return { close: async () => void (await Promise.all(servers.map(close))) };
+  return {
+    close: async () => void (await Promise.all(servers.map(close))),
+    drain: async () => ({ abandoned: (await Promise.all(drains.map((d) => d.drain()))).reduce((sum, d) => sum + d.abandoned, 0) }),
+  };
 }
 
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    server.once('error', reject).listen(port, host, () => resolve());
   });
 }
 

@@ -6,6 +6,7 @@
  * `process.env` is read only by {@link loadConfig}'s caller (server/); everything else receives a
  * {@link Config} value.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -15,6 +16,7 @@ export const DEVELOPMENT_COOKIE_KEY = 'connect-iam-development-cookie-key-do-not
 export const DEVELOPMENT_ENCRYPTION_KEY = Buffer.from('connect-iam-dev-encryption-key!!').toString('base64');
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const secondsOrZero = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const flag = (fallback: boolean) =>
   z
@@ -52,7 +54,26 @@ export const environmentSchema = z.object({
   DATABASE_URL: optionalUrl.describe(
     'PostgreSQL connection string. Unset: the embedded PostgreSQL (PGlite) under `DATA_DIR/pgdata`, owned by this process.',
   ),
-  DATA_DIR: z.string().default('var').describe('Folder for the embedded database, its lock and socket, and the mail outbox.'),
+  DATA_DIR: z
+    .string()
+    .default('var')
+    .describe('Folder for the embedded database, its lock and socket, and the mail outbox. A relative path is resolved against the working directory, the same way by the server and the CLI, which report it as an absolute path.'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10).describe('Connections each instance keeps at most to the PostgreSQL server (`DATABASE_URL`); N instances use up to N × this.'),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: seconds(3).describe(
+    'Longest wait for a database connection, both to open a new one and to get a free one from the pool; past it the request answers 503.',
+  ),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: seconds(5).describe(
+    'Longest a single SQL statement may run (PostgreSQL `statement_timeout`, also enforced by the client one second later for a server that stopped answering); past it the request answers 503. Migrations at start are exempt.',
+  ),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: seconds(10).describe(
+    'PostgreSQL `idle_in_transaction_session_timeout`: the server ends a session whose transaction sat idle this long, releasing its locks.',
+  ),
+  SHUTDOWN_DELAY_SECONDS: secondsOrZero(0).describe(
+    'After SIGTERM, how long `/readyz` answers 503 while requests are still accepted, before the listeners close. Behind a load balancer set it to its health-check interval × unhealthy threshold, so it stops sending requests first.',
+  ),
+  SHUTDOWN_GRACE_SECONDS: seconds(20).describe(
+    'After the listeners close, how long requests in flight may take to finish before they are cut off; then the database closes. The exit code is 0 after a clean drain, 1 when requests were cut off.',
+  ),
   SMTP_URL: optionalUrl.describe('SMTP server, e.g. `smtp://user:pass@mail:587`. Unset: mails are written as `.eml` files to `DATA_DIR/outbox`.'),
   MAIL_FROM: z
     .string()
@@ -149,7 +170,12 @@ export interface Config {
   port: number;
   trustProxyHops: number;
   databaseUrl: string | undefined;
+  /** Absolute path of `DATA_DIR` (see {@link resolveDataDir}). */
   dataDir: string;
+  /** Bounds on waiting for PostgreSQL (`DATABASE_URL`); seconds. */
+  database: { poolSize: number; connectTimeoutSeconds: number; statementTimeoutSeconds: number; idleInTransactionTimeoutSeconds: number };
+  /** SIGTERM: `delaySeconds` of failing `/readyz` before the listeners close, then `graceSeconds` for requests in flight. */
+  shutdown: { delaySeconds: number; graceSeconds: number };
   smtpUrl: string | undefined;
   mailFrom: string;
   displayName: string;
@@ -182,6 +208,15 @@ export interface Config {
 }
 
 /**
+ * The absolute data folder for a `DATA_DIR` value: a relative value is resolved against the working directory.
+ * The server and the CLI both get `dataDir` from here (through {@link loadConfig}), so they cannot disagree.
+ * @example resolveDataDir('var') // '/srv/connect-iam/var' when started in /srv/connect-iam
+ */
+export function resolveDataDir(value: string, cwd: string = process.cwd()): string {
+  return path.resolve(cwd, value);
+}
+
+/**
  * Validates environment variables and returns the {@link Config}.
  * @param env - usually `process.env`.
  * @throws ConfigError listing every invalid variable, or when production runs with development keys.
@@ -209,7 +244,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     databaseUrl: e.DATABASE_URL,
-    dataDir: e.DATA_DIR,
+    dataDir: resolveDataDir(e.DATA_DIR),
+    database: {
+      poolSize: e.DATABASE_POOL_SIZE,
+      connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
+      statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
+      idleInTransactionTimeoutSeconds: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
+    },
+    shutdown: { delaySeconds: e.SHUTDOWN_DELAY_SECONDS, graceSeconds: e.SHUTDOWN_GRACE_SECONDS },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     displayName: e.DISPLAY_NAME,

@@ -69,9 +69,13 @@ export function toFieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<Proper
 
 /** Socket errors (Node) that mean the database cannot be reached. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
-/** PostgreSQL SQLSTATEs that mean the server is unavailable (class 08, shutdown, too many connections). */
-const UNAVAILABLE_SQLSTATES = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|is not currently accepting connections|Cannot use a pool after calling end|PGlite is closed/i;
+/**
+ * PostgreSQL SQLSTATEs that mean the server is unavailable: class 08, shutdown, too many connections, and the
+ * bounds we set ending a wait (57014 `statement_timeout`, 25P03 `idle_in_transaction_session_timeout`).
+ */
+const UNAVAILABLE_SQLSTATES = /^(08[0-9A-Z]{3}|57P0[123]|53300|57014|25P03)$/;
+/** Driver messages of the same: pg's connect, pool-acquire (`timeout exceeded when trying to connect`) and `query_timeout` (`Query read timeout`) bounds among them. */
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error and is not queryable|is not currently accepting connections|Cannot use a pool after calling end|PGlite is closed/i;
 
 /**
  * True when `error` (or any error in its `cause` chain, as drizzle wraps driver errors) says the database is

@@ -1,43 +1,87 @@
 /**
  * Starts the admin console (admin-console/) on its own port once the IdP listens: registers it as the
- * first-party client `admin-console` when missing, reads its secret, builds the app and listens.
+ * first-party client `admin-console` when missing (idempotently: instances starting together agree on one
+ * registration), discovers the IdP, builds the app and serves it.
+ *
+ * The console listens at once with `/healthz` and `/readyz` (503 `starting` until the app is built) and
+ * answers other requests 503 meanwhile. Discovery goes through `ISSUER`, which behind a load balancer may
+ * reach a peer that is not up yet, so it is retried with back-off for up to {@link DISCOVERY_RETRY_SECONDS}.
  */
-import type { Server } from 'node:http';
+import http from 'node:http';
+import type express from 'express';
 import { createAdminConsole } from '../admin-console/index.js';
+import type { Logger } from '../lib/index.js';
 import type { RunningConnectIam } from './app.js';
 import { ensureFirstPartyClient } from './first-party-client.js';
+import { healthEndpoints } from './health.js';
+import { drainable, type DrainResult } from './http-drain.js';
 
 /** Client id of the admin console at the IdP. */
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 
+/** How long start-up keeps retrying discovery of the IdP, in seconds. */
+export const DISCOVERY_RETRY_SECONDS = 60;
+
+/**
+ * Runs `build` (which discovers the IdP at `issuer`) until it succeeds, waiting 0.25 s, 0.5 s, 1 s … (at most
+ * 5 s) between attempts and logging each failure with the discovery URL.
+ * @throws Error naming the discovery URL and the last failure once {@link DISCOVERY_RETRY_SECONDS} have passed.
+ */
+async function withDiscoveryRetry<T>(issuer: string, logger: Logger, build: () => Promise<T>): Promise<T> {
+  const url = `${issuer}/.well-known/openid-configuration`;
+  const deadline = Date.now() + DISCOVERY_RETRY_SECONDS * 1000;
+  for (let attempt = 1, waitMs = 250; ; attempt++, waitMs = Math.min(waitMs * 2, 5000)) {
+    try {
+      return await build();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (Date.now() + waitMs > deadline) {
+        throw new Error(`the admin console could not discover the IdP at ${url} within ${DISCOVERY_RETRY_SECONDS} s (${attempt} attempts): ${reason}`, { cause: error });
+      }
+      logger.warn({ url, attempt, retryInSeconds: waitMs / 1000, reason }, 'admin console: discovery of the IdP failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
 /**
  * Starts the console on `config.adminConsole.port`.
- * @returns a function that stops it.
- * @throws when discovery fails or the port is taken.
+ * @returns a function that drains it (see {@link drainable}); the shared readiness turns 503 on SIGTERM.
+ * @throws when the port is taken, or discovery still fails after {@link DISCOVERY_RETRY_SECONDS}.
  */
-export async function startAdminConsole(running: RunningConnectIam): Promise<() => Promise<void>> {
-  const { config, identity, logger } = running;
+export async function startAdminConsole(running: RunningConnectIam): Promise<() => Promise<DrainResult>> {
+  const { config, identity, logger, readiness } = running;
   const origin = config.adminConsole.url;
-  const clientSecret = await ensureFirstPartyClient(running.clients, { clientId: ADMIN_CONSOLE_CLIENT_ID, clientName: 'Admin console', origin });
-  const app = await createAdminConsole({
-    identity,
-    clients: running.clients,
-    issuer: running.issuer,
-    clientId: ADMIN_CONSOLE_CLIENT_ID,
-    clientSecret,
-    baseUrl: origin,
-    cookieSecret: config.cookieKeys[0]!,
-    timeZone: config.timeZone,
-    allowInsecureRequests: running.issuer.startsWith('http:'),
-    logger,
+  let app: express.Express | undefined;
+  const health = healthEndpoints(readiness, () => app !== undefined);
+  const server = http.createServer((req, res) => {
+    if (health(req, res)) return;
+    if (app) return void app(req, res);
+    res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('The admin console is starting; retry in a moment.\n');
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.adminConsole.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
+  const drain = drainable(server, config.shutdown.graceSeconds);
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.adminConsole.port, config.host, resolve));
+  try {
+    const clientSecret = await ensureFirstPartyClient(running.clients, { clientId: ADMIN_CONSOLE_CLIENT_ID, clientName: 'Admin console', origin });
+    app = await withDiscoveryRetry(running.issuer, logger, () =>
+      createAdminConsole({
+        identity,
+        clients: running.clients,
+        issuer: running.issuer,
+        clientId: ADMIN_CONSOLE_CLIENT_ID,
+        clientSecret,
+        baseUrl: origin,
+        cookieSecret: config.cookieKeys[0]!,
+        timeZone: config.timeZone,
+        allowInsecureRequests: running.issuer.startsWith('http:'),
+        logger,
+      }),
+    );
+  } catch (error) {
+    server.closeAllConnections();
+    server.close();
+    throw error;
+  }
   logger.info({ adminConsole: origin }, 'admin console listening');
-  return () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  return () => drain.drain();
 }

@@ -21,6 +21,8 @@ import {
   type SigningKeyStore,
 } from '../storage/index.js';
 import { devOutboxRouter } from './dev-outbox.js';
+import { createReadiness, healthEndpoints, type Readiness } from './health.js';
+import { drainable, type DrainResult } from './http-drain.js';
 import { configuredMailer, sealingKeysOf, wireIdentity, wireIdp } from './wiring.js';
 
 /** What {@link startConnectIam} accepts; everything but `config` is optional (tests inject their own). */
@@ -44,19 +46,30 @@ export interface RunningConnectIam {
   clients: ClientStore;
   keys: SigningKeyStore;
   logger: Logger;
-  /** Stops listening, stops timers, closes the database when this call opened it. */
+  /** What `/readyz` reports, shared with the admin console; `beginShutdown()` makes it answer 503. */
+  readiness: Readiness;
+  /**
+   * Graceful stop, step one: closes the listener, lets requests in flight finish within
+   * `config.shutdown.graceSeconds`, then waits (within what is left of it) for background work such as
+   * password-link emails. The database stays open: call {@link close} next.
+   */
+  drain(): Promise<DrainResult>;
+  /** Stops listening (cutting off open connections), stops timers, closes the database when this call opened it. */
   close(): Promise<void>;
 }
 
 const SWEEP_INTERVAL_SECONDS = 300;
 const KEY_RELOAD_INTERVAL_SECONDS = 60;
 
-/** Opens the configured database: PostgreSQL at `DATABASE_URL`, or the embedded one served on a local socket for the CLI. */
+/** Opens the configured database: PostgreSQL at `DATABASE_URL` (with its configured bounds), or the embedded one served on a local socket for the CLI. */
 async function openConfiguredDatabase(config: Config, logger: Logger): Promise<{ database: Database; stopSocket: () => Promise<void> }> {
-  if (config.databaseUrl) return { database: await openDatabase({ url: config.databaseUrl }), stopSocket: async () => {} };
+  if (config.databaseUrl) {
+    const onPoolError = (error: Error) => logger.warn({ err: error }, 'a pooled database connection failed; the pool opens a new one');
+    return { database: await openDatabase({ url: config.databaseUrl, ...config.database, onPoolError }), stopSocket: async () => {} };
+  }
   const database = await openDatabase({ dataDir: config.dataDir });
   const socket = await serveEmbeddedDatabase(database, config.dataDir);
-  logger.info({ dataDir: path.resolve(config.dataDir) }, 'embedded PostgreSQL opened; the CLI connects through its local socket');
+  logger.info({ dataDir: config.dataDir }, 'embedded PostgreSQL opened; the CLI connects through its local socket');
   return { database, stopSocket: () => socket.close() };
 }
 
@@ -68,11 +81,16 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   const logger = options.logger ?? createLogger(options.config.logLevel);
   const clock = options.clock ?? systemClock;
   // Listen first (tests pass port 0 and need the real port for the issuer), but answer 503 until the IdP is
-  // built, so a request that arrives during start-up gets an answer instead of hanging.
+  // built, so a request that arrives during start-up gets an answer instead of hanging. /healthz and /readyz
+  // come before everything else.
   let handle: http.RequestListener = (_req, res) => {
     res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('connect-iam is starting; retry in a moment.\n');
   };
-  const server = http.createServer((req, res) => handle(req, res));
+  const readiness = createReadiness(logger);
+  let started = false;
+  const health = healthEndpoints(readiness, () => started);
+  const server = http.createServer((req, res) => health(req, res) || handle(req, res));
+  const drain = drainable(server, options.config.shutdown.graceSeconds);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.config.port, options.config.host, resolve));
   const actualPort = (server.address() as AddressInfo).port;
   // Port 0 (tests, outside production only) takes a free port, and the issuer follows it.
@@ -81,6 +99,7 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
 
   const opened = options.database ? { database: options.database, stopSocket: async () => {} } : await openConfiguredDatabase(config, logger);
   const { database } = opened;
+  readiness.watch(database);
   const events = createEventBus();
   events.subscribe((event) => logger.info({ event: event.type, accountId: event.accountId, data: event.data }, 'event'));
   const mailer = options.mailer ?? configuredMailer(config, logger);
@@ -103,6 +122,7 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox')));
   app.use((req, res, next) => idpApp(req, res, next));
   handle = app;
+  started = true;
 
   // Keys rotated by the CLI (or another instance) take effect here within KEY_RELOAD_INTERVAL_SECONDS:
   // oidc-provider's keystore is fixed at construction, so a changed key set builds a new provider. All
@@ -133,11 +153,24 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
     clients,
     keys,
     logger,
+    readiness,
+    async drain() {
+      const graceEnds = Date.now() + config.shutdown.graceSeconds * 1000;
+      readiness.beginShutdown();
+      const result = await drain.drain();
+      // Work started by requests that outlives them (password-link emails) still needs the database.
+      const left = Math.max(0, graceEnds - Date.now());
+      const idle = await Promise.race([identity.recovery.idle().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), left).unref())]);
+      if (!idle) logger.warn('background work (password-link emails) still running when the grace period ran out');
+      return result;
+    },
     async close() {
       clearInterval(sweep);
       clearInterval(keyReload);
+      readiness.beginShutdown();
+      await readiness.close();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await opened.stopSocket();
       if (!options.database) await database.close();
     },

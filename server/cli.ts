@@ -3,8 +3,11 @@
  *
  * Operator role: `account grant-operator --user-id U` and `account revoke-operator --user-id U`.
  * Works while the server runs: with the embedded database it connects through the server's local socket
- * (storage `openDatabaseForCli`), otherwise it opens the database itself. Exit codes: 0 success,
- * 1 refused by the domain (validation, not found, conflict, quota), 2 usage error, 3 unexpected failure.
+ * (storage `openDatabaseForCli`), otherwise it opens the database itself. It never creates a database unless
+ * `--init` is given: pointed at the wrong `DATA_DIR` (resolved against the working directory, like the server's)
+ * or `DATABASE_URL`, it refuses and names the folder or database it looked in. Exit codes: 0 success,
+ * 1 refused by the domain (validation, not found — including no database —, conflict, quota), 2 usage error,
+ * 3 unexpected failure.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, createLogger, DomainError, loadConfig, systemClock } from '../lib/index.js';
@@ -17,6 +20,9 @@ import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring.js';
 type Output = (human: string, json: unknown) => void;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `--init` of the command being run: create the database when there is none. */
+let initDatabase = false;
 
 /** Opens storage and services for one CLI command, runs it, closes the database. */
 async function withServices<T>(run: (services: Awaited<ReturnType<typeof openServices>>) => Promise<T>): Promise<T> {
@@ -31,7 +37,7 @@ async function withServices<T>(run: (services: Awaited<ReturnType<typeof openSer
 async function openServices() {
   const config = loadConfig(process.env);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'connect-iam-cli');
-  const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir, init: initDatabase });
   const identity = wireIdentity(config, database, { mailer: configuredMailer(config, logger), clock: systemClock, logger });
   return { config, database, identity, clients: createClientStore(database, sealingKeysOf(config)), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
 }
@@ -39,7 +45,13 @@ async function openServices() {
 /** Builds the command tree; `out` prints human text or JSON depending on `--json`. */
 export function buildCli(out: Output): Command {
   // exitOverride before adding subcommands: commander copies it to each subcommand when it is created.
-  const program = new Command('iam').description('connect-iam operator CLI').option('--json', 'print JSON instead of text').showHelpAfterError().exitOverride();
+  const program = new Command('iam')
+    .description('connect-iam operator CLI')
+    .option('--json', 'print JSON instead of text')
+    .option('--init', 'create the database (in DATA_DIR, or the schema at DATABASE_URL) when there is none; without it the CLI refuses to create one')
+    .hook('preAction', (command) => void (initDatabase = command.opts().init === true))
+    .showHelpAfterError()
+    .exitOverride();
   const actor = 'operator-cli';
 
   const organization = program.command('organization').description('organizations and participant IDs');

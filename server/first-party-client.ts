@@ -3,7 +3,7 @@
  * URIs portal-adapters uses: redirect `<origin>/auth/callback`, post-logout `<origin>/`, initiate-login
  * `<origin>/auth/login` (OIDC Core §4), back-channel logout `<origin>/auth/backchannel-logout` (OIDC Back-Channel Logout 1.0).
  */
-import type { ClientStore } from '../storage/index.js';
+import type { ClientStore, NewClient } from '../storage/index.js';
 
 /** A shipped app: its client id, the name people see, and its public origin (no trailing slash). */
 export interface FirstPartyApp {
@@ -12,9 +12,9 @@ export interface FirstPartyApp {
   origin: string;
 }
 
-/** Registers `app` as a first-party client. @returns its secret. @throws DomainError `conflict` when the id exists. */
-export async function registerFirstPartyClient(clients: ClientStore, app: FirstPartyApp): Promise<string> {
-  const created = await clients.create({
+/** The client registration of `app`. */
+function firstPartyClient(app: FirstPartyApp): NewClient {
+  return {
     clientId: app.clientId,
     clientName: app.clientName,
     redirectUris: [`${app.origin}/auth/callback`],
@@ -22,11 +22,18 @@ export async function registerFirstPartyClient(clients: ClientStore, app: FirstP
     initiateLoginUri: `${app.origin}/auth/login`,
     backchannelLogoutUri: `${app.origin}/auth/backchannel-logout`,
     firstParty: true,
-  });
-  return created.clientSecret!;
+  };
 }
 
-/** The secret of `app`'s client, registering it first when missing. */
+/** Registers `app` as a first-party client. @returns its secret. @throws DomainError `conflict` when the id exists. */
+export async function registerFirstPartyClient(clients: ClientStore, app: FirstPartyApp): Promise<string> {
+  return (await clients.create(firstPartyClient(app))).clientSecret;
+}
+
+/**
+ * The secret of `app`'s client, registering it first when missing. Safe when instances start together on one
+ * database: one `INSERT … ON CONFLICT DO NOTHING` registers it, and every instance reads the one stored secret.
+ */
 export async function ensureFirstPartyClient(clients: ClientStore, app: FirstPartyApp): Promise<string> {
-  return (await clients.find(app.clientId))?.clientSecret ?? registerFirstPartyClient(clients, app);
+  return (await clients.ensure(firstPartyClient(app))).clientSecret;
 }

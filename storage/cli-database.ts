@@ -23,13 +23,18 @@ export interface CliDatabase extends Database {
 /**
  * Opens the database for one CLI command. Through the socket, `kind` is `pglite` (the engine) while the
  * driver is `pg`; the connection pool has one connection, as the embedded database has one backend.
- * @throws DomainError `unavailable` when a live process holds `dataDir` but serves no socket, or the socket
- *   refuses the connection; EmbeddedDatabaseInUseError when a server took the folder between check and open.
+ * Unless `init` is true, an existing database is required: a CLI pointed at the wrong folder or server must
+ * not quietly create an empty one and report success.
+ * @param options.dataDir - resolved against the working directory (give config's absolute `dataDir`).
+ * @throws DomainError `not_found` without `init` when there is no database (naming the absolute folder, or the
+ *   server URL without its password); `unavailable` when a live process holds `dataDir` but serves no socket,
+ *   or the socket refuses the connection; EmbeddedDatabaseInUseError when a server took the folder between check and open.
  */
-export async function openDatabaseForCli(options: { url?: string | undefined; dataDir: string }): Promise<CliDatabase> {
-  if (options.url) return Object.assign(await openDatabase({ url: options.url }), { via: 'server' as const });
+export async function openDatabaseForCli(options: { url?: string | undefined; dataDir: string; init?: boolean }): Promise<CliDatabase> {
+  const mustExist = !options.init;
+  if (options.url) return Object.assign(await openDatabase({ url: options.url, mustExist }), { via: 'server' as const });
   const dataDir = path.resolve(options.dataDir);
-  if (!(await isDataDirLocked(dataDir))) return Object.assign(await openDatabase({ dataDir }), { via: 'embedded' as const });
+  if (!(await isDataDirLocked(dataDir))) return Object.assign(await openDatabase({ dataDir, mustExist }), { via: 'embedded' as const });
 
   if (!existsSync(embeddedSocketPath(dataDir))) {
     const owner = await readLockOwner(dataDir);

@@ -52,6 +52,13 @@ export interface ClientStore {
    *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri), `conflict` when the client ID is taken.
    */
   create(client: NewClient, now?: Date): Promise<ClientRecord>;
+  /**
+   * Registers the client unless its client ID is taken, in one `INSERT … ON CONFLICT DO NOTHING`, and returns the
+   * stored client: so N instances starting together all get the same registration and secret, none an error.
+   * An existing client is returned as it is (its URIs are not updated).
+   * @throws DomainError `validation_failed` as {@link create}.
+   */
+  ensure(client: NewClient, now?: Date): Promise<ClientRecord>;
   /** The client with its plaintext secret; null when unknown. @throws Error when the secret cannot be unsealed (another encryption key). */
   find(clientId: string): Promise<ClientRecord | null>;
   /** Every client by client ID, without secrets. */
@@ -86,22 +93,31 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
   const sealing = asSealingKeys(keys);
   const { db } = database;
   const summary = ({ clientSecret: _sealed, ...row }: typeof oidcClients.$inferSelect): ClientSummary => row;
+  /** The validated row to insert for `client`, with its plaintext secret. @throws DomainError `validation_failed`. */
+  const rowOf = (client: NewClient, now: Date) => {
+    const fieldErrors = validate(client);
+    if (Object.keys(fieldErrors).length) throw validationError(fieldErrors, 'The client is not valid.');
+    const clientSecret = client.clientSecret ?? randomToken(32);
+    const row = {
+      clientId: client.clientId,
+      clientSecret: seal(clientSecret, sealing.current, clientSecretContext(client.clientId)),
+      clientName: client.clientName ?? null,
+      redirectUris: client.redirectUris,
+      postLogoutRedirectUris: client.postLogoutRedirectUris,
+      initiateLoginUri: client.initiateLoginUri ?? null,
+      backchannelLogoutUri: client.backchannelLogoutUri ?? null,
+      firstParty: client.firstParty,
+      createdAt: now,
+    };
+    return { row, clientSecret };
+  };
+  const find = async (clientId: string): Promise<ClientRecord | null> => {
+    const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
+    return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing, clientSecretContext(row.clientId)) } : null;
+  };
   return {
     async create(client, now = new Date()) {
-      const fieldErrors = validate(client);
-      if (Object.keys(fieldErrors).length) throw validationError(fieldErrors, 'The client is not valid.');
-      const clientSecret = client.clientSecret ?? randomToken(32);
-      const row = {
-        clientId: client.clientId,
-        clientSecret: seal(clientSecret, sealing.current, clientSecretContext(client.clientId)),
-        clientName: client.clientName ?? null,
-        redirectUris: client.redirectUris,
-        postLogoutRedirectUris: client.postLogoutRedirectUris,
-        initiateLoginUri: client.initiateLoginUri ?? null,
-        backchannelLogoutUri: client.backchannelLogoutUri ?? null,
-        firstParty: client.firstParty,
-        createdAt: now,
-      };
+      const { row, clientSecret } = rowOf(client, now);
       try {
         await db.insert(oidcClients).values(row);
       } catch (error) {
@@ -111,10 +127,15 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       return { ...summary(row), clientSecret };
     },
 
-    async find(clientId) {
-      const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
-      return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing, clientSecretContext(row.clientId)) } : null;
+    async ensure(client, now = new Date()) {
+      const { row } = rowOf(client, now);
+      await db.insert(oidcClients).values(row).onConflictDoNothing({ target: oidcClients.clientId });
+      const stored = await find(client.clientId);
+      if (!stored) throw new Error(`client ${client.clientId} vanished right after being registered`);
+      return stored;
     },
+
+    find,
 
     async list() {
       return (await db.select().from(oidcClients).orderBy(asc(oidcClients.clientId))).map(summary);

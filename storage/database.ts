@@ -38,8 +38,21 @@ export interface PostgresOptions {
   url: string;
   /** Maximum connections in the pool (default 10). */
   poolSize?: number;
-  /** Time to wait for a connection before a query fails, in seconds (default 5): fail fast when the server is down. */
+  /**
+   * Longest wait, in seconds, for a connection (default 3): to open one, and for a free one when the pool is
+   * full (pg's `connectionTimeoutMillis` bounds both). Fail fast when the server is down or saturated.
+   */
   connectTimeoutSeconds?: number;
+  /**
+   * Longest a statement may run, in seconds (default 5): PostgreSQL's `statement_timeout` (SQLSTATE 57014),
+   * and pg's client-side `query_timeout` one second later, for a server or network that stopped answering.
+   * Migrations run on a connection of their own without it.
+   */
+  statementTimeoutSeconds?: number;
+  /** PostgreSQL's `idle_in_transaction_session_timeout`, in seconds (default 10): a transaction left idle this long is ended by the server. */
+  idleInTransactionTimeoutSeconds?: number;
+  /** True: refuse (DomainError `not_found`) a database that has no connect-iam schema yet instead of creating it (the CLI without `--init`). */
+  mustExist?: boolean;
   /** Called with errors of idle pooled connections (server restart, network); default: ignored, the pool reconnects. */
   onPoolError?: (error: Error) => void;
 }
@@ -51,8 +64,10 @@ export interface MemoryOptions {
 
 /** The embedded database on disk, at `<dataDir>/pgdata`, owned by this process. */
 export interface DataDirOptions {
-  /** Folder holding `pgdata/`, the lock, the pid file and the CLI socket; created when missing. */
+  /** Folder holding `pgdata/`, the lock, the pid file and the CLI socket; created when missing (unless `mustExist`). */
   dataDir: string;
+  /** True: refuse (DomainError `not_found`, naming the folder) when `<dataDir>/pgdata` holds no database, instead of creating one (the CLI without `--init`). */
+  mustExist?: boolean;
   /**
    * Called when the folder lock was lost (its heartbeat could not be written for 10 seconds, so another
    * process may take it). Default: throw, which ends the process — two writers would lose data.

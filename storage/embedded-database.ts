@@ -3,10 +3,12 @@
  * lock. One PGlite instance is one PostgreSQL backend: its in-process queries and transactions are
  * serialized by PGlite's own transaction mutex.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import type { DataDirOptions, Database, Db, MemoryOptions } from './database.js';
+import { DomainError } from '../lib/index.js';
+import type { DataDirOptions, Database, Db, MemoryOptions;
 import { lockDataDir } from './folder-lock.js';
 import { migrateEmbedded } from './migrate.js';
 import * as schema from './schema.js';
@@ -27,12 +29,21 @@ export function embeddedStateOf(database: Database): EmbeddedState | undefined {
   return states.get(database);
 }
 
+/** True when `<dataDir>/pgdata` holds a PostgreSQL data folder (PGlite writes `PG_VERSION` when it creates one). */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  return existsSync(path.join(path.resolve(dataDir), 'pgdata', 'PG_VERSION'));
+}
+
 /**
  * Opens PGlite in memory or on disk and migrates it.
- * @throws EmbeddedDatabaseInUseError when another live process holds `dataDir`.
+ * @throws DomainError `not_found` (naming the absolute folder) with `mustExist` when `dataDir` holds no database;
+ *   nothing is created then. EmbeddedDatabaseInUseError when another live process holds `dataDir`.
  */
 export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptions): Promise<Database> {
   const dataDir = 'dataDir' in options ? path.resolve(options.dataDir) : null;
+  if (dataDir && 'dataDir' in options && options.mustExist && !embeddedDatabaseExists(dataDir)) {
+    throw new DomainError('not_found', `no connect-iam database in ${dataDir}/ (DATA_DIR, resolved from the working directory); point DATA_DIR at the server's data folder, or pass --init to create a new database there`, { expose: true });
+  }
   const releaseLock = dataDir ? await lockDataDir(dataDir, 'dataDir' in options ? options.onLockCompromised : undefined) : async () => undefined;
   let pglite: PGlite | undefined;
   try {

@@ -7,6 +7,7 @@ export { EmbeddedDatabaseInUseError, LOCK_STALE_SECONDS, type LockOwner } from '
 export { serveEmbeddedDatabase, embeddedSocketPath, EMBEDDED_SOCKET_PORT, type EmbeddedDatabaseSocket, type ServeEmbeddedOptions } from './embedded-socket.js';
 export { openDatabaseForCli, type CliDatabase } from './cli-database.js';
 export { MIGRATIONS_FOLDER } from './migrate.js';
+export { createDatabaseProbe, type DatabaseProbe, type DatabaseProbeResult } from './database-probe.js';
 export { createIdentityStores } from './identity-stores.js';
 export { createChangeRequestStore } from './change-request-store.js';
 export { resealAuthenticatorSecrets, type SealingKeys } from './authenticator-store.js';

@@ -7,11 +7,31 @@ import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type pg from 'pg';
 
 /** Absolute path of `storage/migrations/`. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/**
+ * The `created_at` drizzle records for the newest migration this code ships (the `when` of the last entry of
+ * `migrations/meta/_journal.json`, in epoch ms). The database is current when its newest applied migration is
+ * at least this new (a newer one means a newer version of connect-iam migrated it: still compatible).
+ */
+export const LATEST_MIGRATION_MILLIS = Math.max(...readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.folderMillis));
+
+/** SQL returning `latest`: the `created_at` of the newest applied migration (null when none), from drizzle's own table. */
+export const LATEST_APPLIED_MIGRATION_SQL = 'select max(created_at)::text as latest from drizzle.__drizzle_migrations';
+
+/** SQL returning `present`: whether drizzle's migrations table exists, i.e. connect-iam's schema was ever created here. */
+const MIGRATIONS_TABLE_SQL = "select to_regclass('drizzle.__drizzle_migrations') is not null as present";
+
+/** True when the database behind `pool` has drizzle's migrations table (it was initialized by connect-iam). */
+export async function hasMigrationsTable(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ present: boolean }>(MIGRATIONS_TABLE_SQL);
+  return rows[0]?.present === true;
+}
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of instances starting together. */
 const MIGRATION_LOCK_KEY = 0x636f6e6e; // "conn"

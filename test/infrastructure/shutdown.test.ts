@@ -62,9 +62,14 @@ describe('SIGTERM drains the requests in flight before the database closes', () 
     await mail.untilArrived(SIGN_INS);
 
     running.child.kill('SIGTERM');
-    const readyz = await fetch(`${running.issuer}/readyz`);
-    expect(readyz.status).toBe(503);
-    expect(await readyz.json()).toMatchObject({ status: 'shutting_down' });
+    // The signal is handled asynchronously: poll until /readyz answers 503 (SHUTDOWN_DELAY_SECONDS keeps it reachable for 1 s).
+    let readyz: { status: number; body: unknown } | undefined;
+    for (let tries = 0; tries < 40 && readyz?.status !== 503; tries++) {
+      const response = await fetch(`${running.issuer}/readyz`);
+      readyz = { status: response.status, body: await response.json() };
+      if (readyz.status !== 503) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(readyz).toMatchObject({ status: 503, body: { status: 'shutting_down', checks: { process: 'shutting down' } } });
 
     const results = await Promise.all(answers);
     for (const result of results) {

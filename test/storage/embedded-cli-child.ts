@@ -13,7 +13,7 @@ try {
     await database.close();
     console.log(JSON.stringify({ opened: true }));
   } else {
-    const database = await openDatabaseForCli({ dataDir: dataDir! });
+    const database = await openDatabaseForCli({ dataDir: dataDir!, init: true }); // as `iam --init`: the folder may be empty
     const stores = createIdentityStores(database);
     await stores.organizations.create({ id: newId(), name: name!, participantIds: [name!.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 16)], createdAt: new Date() });
     const names = (await stores.organizations.list()).map((o) => o.name);

@@ -33,9 +33,11 @@ export interface CliHarness {
   dispose(): Promise<void>;
 }
 
-/** Creates a CLI harness with a fresh database. */
+/** Creates a CLI harness with a fresh, initialized database. */
 export async function startCliHarness(): Promise<CliHarness> {
   const db = await separateProcessDatabase();
+  // Like `iam --init` once: the CLI refuses to create a database of its own accord.
+  await (await openDatabaseForCli({ url: db.env.DATABASE_URL, dataDir: db.env.DATA_DIR!, init: true })).close();
   const withDatabase = async <T>(run: (database: Database) => Promise<T>): Promise<T> => {
     const database = await openDatabaseForCli({ url: db.env.DATABASE_URL, dataDir: db.env.DATA_DIR! });
     try {
