@@ -8,3 +8,4 @@ export { ACTING_ORGANIZATION_RESULT } from './acting-organization.js';
 export type { Application } from './restart.js';
 export type { OidcAdapter, OidcAdapterFactory, Provider } from './oidc.js';
 export { notifyClientsOnSessionsEnded, sendBackChannelLogouts, SESSIONS_ENDED_EVENTS } from './back-channel-logout.js';
+export { contentSecurityPolicy, securityHeaders } from './security-headers.js';

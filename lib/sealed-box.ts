@@ -2,7 +2,8 @@
  * Authenticated encryption of secrets at rest: AES-256-GCM (NIST SP 800-38D) with a random 96-bit IV.
  * Output format: `v2.<iv>.<tag>.<ciphertext>` (each part base64url) when sealed for a `context` — additional
  * authenticated data naming the row it belongs to, so a sealed value copied into another row does not open —
- * and `v1.…` without one (values sealed before contexts existed still open; re-sealing upgrades them).
+ * and `v1.…` without one (values sealed before contexts existed still open unless refused with
+ * `allowLegacy: false` — `ALLOW_LEGACY_SEALED=false`; re-sealing upgrades them).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
@@ -41,6 +42,19 @@ export function open(sealed: string, key: Buffer, context?: string): string {
 export interface SealingKeys {
   current: Buffer;
   previous?: Buffer[];
+  /**
+   * Whether `v1` values (sealed without a context, so not bound to their row) still open; default true.
+   * `false` (`ALLOW_LEGACY_SEALED=false`) once `secrets reseal` has rewritten them as `v2`.
+   */
+  allowLegacy?: boolean;
+}
+
+/** Thrown when a `v1` value is opened while `allowLegacy` is false. */
+export class LegacySealedValueError extends Error {
+  constructor() {
+    super('a v1 sealed value (not bound to its row) was refused because ALLOW_LEGACY_SEALED=false; run `npm run iam -- secrets reseal`');
+    this.name = 'LegacySealedValueError';
+  }
 }
 
 /** Accepts one key or a {@link SealingKeys}; one key means no previous keys. */
@@ -51,9 +65,11 @@ export function asSealingKeys(keys: Buffer | SealingKeys): SealingKeys {
 /**
  * Opens a sealed value with the current key, then each previous key (during an `ENCRYPTION_KEY` rotation);
  * `context` as for {@link open}.
+ * @throws LegacySealedValueError when the value is `v1` and `keys.allowLegacy` is false.
  * @throws Error when no key opens it (altered, or sealed under a key no longer configured).
  */
 export function openWithAnyKey(sealed: string, keys: SealingKeys, context?: string): string {
+  if (keys.allowLegacy === false && sealed.startsWith('v1.')) throw new LegacySealedValueError();
   for (const key of [keys.current, ...(keys.previous ?? [])]) {
     try {
       return open(sealed, key, context);

@@ -119,7 +119,7 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   notifyClientsOnSessionsEnded(() => provider!, events, logger);
   const app = express();
   app.disable('x-powered-by');
-  if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox')));
+  if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox'), { secure: config.issuer.startsWith('https:') }));
   app.use((req, res, next) => idpApp(req, res, next));
   handle = app;
   started = true;

@@ -1,6 +1,8 @@
 /**
  * `/dev/outbox`: outside production, the mails written to the outbox folder, newest first and decoded
  * (mailparser), so a newcomer can read their one-time code and follow reset links without a mail server.
+ * It carries the IdP's own security headers (CSP without inline style, no framing, no-store): its links are
+ * live one-time codes and reset links.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import express from 'express';
 import { simpleParser } from 'mailparser';
+import { securityHeaders } from '../idp/index.js';
 
 const template = fileURLToPath(new URL('./views/dev-outbox.ejs', import.meta.url));
+const stylesheet = fileURLToPath(new URL('./public/dev-outbox.css', import.meta.url));
 const LINK = /https?:\/\/[^\s<>"]+/g;
 
 /** One decoded mail as the page shows it. */
@@ -29,10 +33,15 @@ async function decode(outboxDir: string, file: string): Promise<OutboxMail> {
   return { file, to, subject: parsed.subject ?? '(no subject)', date: parsed.date?.toISOString() ?? '', text, links: [...new Set(text.match(LINK) ?? [])] };
 }
 
-/** A router serving the newest 20 outbox mails, decoded, on one page. */
-export function devOutboxRouter(outboxDir: string): express.Router {
+/**
+ * A router serving the newest 20 outbox mails, decoded, on one page (and its stylesheet).
+ * @param options - `secure`: the issuer is https (HSTS, as on the IdP's pages).
+ */
+export function devOutboxRouter(outboxDir: string, options: { secure?: boolean } = {}): express.Router {
   const router = express.Router();
-  router.get('/dev/outbox', async (_req, res) => {
+  const headers = securityHeaders(options.secure ?? false);
+  router.get('/dev/outbox.css', headers, (_req, res) => res.sendFile(stylesheet));
+  router.get('/dev/outbox', headers, async (_req, res) => {
     const files = (await readdir(outboxDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort().reverse().slice(0, 20);
     const mails = await Promise.all(files.map((file) => decode(outboxDir, file)));
     const html = await ejs.renderFile(template, { outboxDir, mails });

@@ -9,9 +9,9 @@ import { createIdp } from '../idp/index.js';
 import { createMailer, type Clock, type Config, type Logger, type Mailer, type SealingKeys } from '../lib/index.js';
 import { createClientStore, createIdentityStores, createOidcAdapter, type ClientStore, type Database } from '../storage/index.js';
 
-/** The keys that seal secrets at rest: `ENCRYPTION_KEY`, and `PREVIOUS_ENCRYPTION_KEYS` during a rotation. */
+/** The keys that seal secrets at rest: `ENCRYPTION_KEY`, and `PREVIOUS_ENCRYPTION_KEYS` during a rotation; `ALLOW_LEGACY_SEALED`. */
 export function sealingKeysOf(config: Config): SealingKeys {
-  return { current: config.encryptionKey, previous: config.previousEncryptionKeys };
+  return { current: config.encryptionKey, previous: config.previousEncryptionKeys, allowLegacy: config.allowLegacySealed };
 }
 
 /** SMTP when `SMTP_URL` is set, otherwise `.eml` files in `DATA_DIR/outbox`. */

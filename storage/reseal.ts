@@ -2,7 +2,8 @@
  * Re-encrypts every value sealed under `ENCRYPTION_KEY` — authenticator secrets, client secrets, private
  * signing keys — under the current key, after a key rotation (docs/authenticator.md). Each value is opened
  * with the current or a previous key and rewritten only if unchanged meanwhile (conditional UPDATE), so it is
- * safe while servers run. Values sealed before contexts existed (v1) come out sealed for their row (v2).
+ * safe while servers run. Values sealed before contexts existed (v1) come out sealed for their row (v2), also
+ * when `ALLOW_LEGACY_SEALED=false`: re-sealing them is what this is for.
  */
 import { and, eq } from 'drizzle-orm';
 import { openWithAnyKey, seal, type SealingKeys } from '../lib/index.js';
@@ -20,10 +21,11 @@ export interface ResealCounts {
 }
 
 /**
- * Re-seals every sealed value under `keys.current`.
+ * Re-seals every sealed value under `sealing.current` (`sealing.allowLegacy` is ignored: v1 values are opened to be upgraded).
  * @throws Error when a value cannot be opened with any configured key (values after it are not rewritten).
  */
-export async function resealSecrets(db: Db, keys: SealingKeys): Promise<ResealCounts> {
+export async function resealSecrets(db: Db, sealing: SealingKeys): Promise<ResealCounts> {
+  const keys: SealingKeys = { ...sealing, allowLegacy: true };
   const authenticatorSecrets = await resealAuthenticatorSecrets(db, keys);
   let clientSecrets = 0;
   for (const row of await db.select({ id: oidcClients.clientId, value: oidcClients.clientSecret }).from(oidcClients)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../lib/index.js';
+import { ConfigError, DEVELOPMENT_ENCRYPTION_KEY, loadConfig } from '../lib/index.js';
 
 describe('configuration', () => {
   it('starts with documented defaults when nothing is set', () => {
@@ -39,6 +39,18 @@ describe('configuration', () => {
     expect(production.demo.data).toBe(false);
     expect(production.demo.portals).toBe(false);
     expect(production.adminConsole.url).toBe('https://admin.example.com');
+  });
+
+  it('refuses the development ENCRYPTION_KEY in production however its base64 is written (padding, whitespace, line breaks)', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.com', ADMIN_CONSOLE_URL: 'https://admin.example.com', COOKIE_KEYS: 'k'.repeat(40) };
+    const key = DEVELOPMENT_ENCRYPTION_KEY;
+    const spellings = [key, key.replace(/=+$/, ''), `${key}=`, ` ${key.slice(0, 20)}\n${key.slice(20)} `, `\t${key.match(/.{1,8}/g)!.join('\r\n')}`];
+    expect(new Set(spellings).size).toBe(5);
+    for (const spelling of spellings) {
+      expect(Buffer.from(spelling, 'base64').equals(Buffer.from(key, 'base64'))).toBe(true);
+      expect(() => loadConfig({ ...production, ENCRYPTION_KEY: spelling })).toThrowError(/ENCRYPTION_KEY is the development key/);
+    }
+    expect(loadConfig({ ...production, ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).env).toBe('production');
   });
 
   it('rejects an encryption key that is not 32 bytes', () => {

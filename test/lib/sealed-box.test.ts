@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open, openWithAnyKey, seal } from '../../lib/index.js';
+import { LegacySealedValueError, open, openWithAnyKey, seal } from '../../lib/index.js';
 
 describe('sealed values (AES-256-GCM with a context as additional authenticated data)', () => {
   const key = randomBytes(32);
@@ -32,5 +32,12 @@ describe('sealed values (AES-256-GCM with a context as additional authenticated 
     const sealed = seal('rotating', previous, 'c1');
     expect(openWithAnyKey(sealed, { current: key, previous: [previous] }, 'c1')).toBe('rotating');
     expect(() => openWithAnyKey(sealed, { current: key, previous: [previous] }, 'c2')).toThrow(/could not be decrypted/);
+  });
+
+  it('refuses v1 values once legacy values are not allowed (ALLOW_LEGACY_SEALED=false), and still opens v2 ones', () => {
+    const legacy = seal('old secret', key);
+    expect(openWithAnyKey(legacy, { current: key }, 'c')).toBe('old secret');
+    expect(() => openWithAnyKey(legacy, { current: key, allowLegacy: false }, 'c')).toThrow(LegacySealedValueError);
+    expect(openWithAnyKey(seal('new secret', key, 'c'), { current: key, allowLegacy: false }, 'c')).toBe('new secret');
   });
 });

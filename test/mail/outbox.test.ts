@@ -54,6 +54,35 @@ describe('mail without an SMTP server: the outbox folder and /dev/outbox', () =>
   });
 });
 
+describe('/dev/outbox security headers', () => {
+  it('are those of every IdP page: the same CSP, no framing, nosniff, no referrer; and its style is not inline', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'connect-iam-outbox-headers-'));
+    const database = await openTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', DEMO_DATA: 'false', DEMO_PORTALS: 'false' });
+    const idp = await startConnectIam({ config, database });
+    try {
+      const outbox = await fetch(`${idp.issuer}/dev/outbox`);
+      const home = await fetch(`${idp.issuer}/`);
+      expect(outbox.status).toBe(200);
+      const names = ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'referrer-policy', 'cross-origin-opener-policy'];
+      const of = (response: Response) => Object.fromEntries(names.map((n) => [n, response.headers.get(n)]));
+      expect(of(outbox)).toEqual(of(home));
+      expect(outbox.headers.get('content-security-policy')).toContain("style-src 'self'");
+      expect(outbox.headers.get('x-frame-options')).toBe('DENY');
+      const html = await outbox.text();
+      expect(html).not.toContain('<style');
+      const css = await fetch(`${idp.issuer}/dev/outbox.css`);
+      expect(css.status).toBe(200);
+      expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+      expect(css.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      await idp.close();
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('/dev/outbox in production', () => {
   it('is not served', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'connect-iam-outbox-prod-'));
