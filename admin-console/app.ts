@@ -5,12 +5,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type ErrorRequestHandler } from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import { createPortalAuth } from '../portal-adapters/index.js';
 import { accountRoutes } from './account-routes.js';
 import { accountDetailRoutes } from './account-detail-routes.js';
 import { draftRoutes } from './draft-routes.js';
+import { consoleErrorPage } from './error-page.js';
+import { rejectControlCharactersInBody, rejectControlCharactersInUrl } from './reject-control-characters.js';
 import { auditRoutes } from './audit-routes.js';
 import { requireCsrfToken } from './csrf.js';
 import { dashboardRoutes } from './dashboard-routes.js';
@@ -47,9 +49,10 @@ export async function createAdminConsole(options: AdminConsoleOptions): Promise<
   const auth = await createPortalAuth({ ...options, cookieName: 'admin_session' });
   const app = baseApp(options.issuer);
   app.locals.productName = 'connect-iam admin console';
+  app.use(rejectControlCharactersInUrl());
   app.use(auth.router);
   app.use(auth.requireAuth());
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), rejectControlCharactersInBody());
   app.use(requireCsrfToken());
   app.use(requireAdministrator(identity));
   app.use(organizationRoutes(options.baseUrl.startsWith('https:')));
@@ -58,10 +61,6 @@ export async function createAdminConsole(options: AdminConsoleOptions): Promise<
   app.use(dashboardRoutes(identity), accountRoutes(identity), accountDetailRoutes(identity), draftRoutes(identity), requestRoutes(identity));
   app.use(auditRoutes(identity));
   app.use((_req, res) => void res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' }));
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    (options.logger ?? { warn: (d: object, m: string) => console.warn(m, d) }).warn({ err }, 'admin console request failed');
-    res.status((err as { status?: number }).status === 413 ? 413 : 500).render('error', { title: 'Something went wrong', message: 'Please try again in a moment.' });
-  };
-  app.use(onError);
+  app.use(consoleErrorPage(options.logger));
   return app;
 }

@@ -14,6 +14,8 @@ import { createConfiguration, PORTAL_API } from './configuration.js';
 import { createCsrf } from './csrf.js';
 import { securityHeaders } from './security-headers.js';
 import { errorPage } from './error-page.js';
+import { rejectControlCharacters } from './reject-control-characters.js';
+import { refuseNulInAdapter } from './nul-refusing-adapter.js';
 import { createLoadExistingGrant } from './grants.js';
 import { homePage } from './home.js';
 import { interactionPath } from './interaction-urls.js';
@@ -57,13 +59,14 @@ const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
  */
 export async function createIdp(deps: IdpDeps): Promise<Idp> {
   const { config, identity, logger } = deps;
+  const adapter = refuseNulInAdapter(deps.adapter);
   const basePath = new URL(config.issuer).pathname.replace(/\/$/, '');
   const render = createViews({ displayName: config.displayName, basePath });
-  const actingOrganizations = createActingOrganizations(deps.adapter, Math.max(config.ttl.sessionSeconds, config.ttl.refreshTokenSeconds));
+  const actingOrganizations = createActingOrganizations(adapter, Math.max(config.ttl.sessionSeconds, config.ttl.refreshTokenSeconds));
   const restartUrl = createRestart(`${basePath}/`);
   const configuration = createConfiguration({
     config,
-    adapter: deps.adapter,
+    adapter,
     jwks: deps.jwks,
     basePath,
     accountClaims: createAccountClaims(identity, actingOrganizations, PORTAL_API),
@@ -85,6 +88,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   app.set('trust proxy', config.trustProxyHops);
   app.use(securityHeaders(secure));
   const site = express.Router();
+  site.use(rejectControlCharacters({ render, provider, logger }));
   site.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
   site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath }));

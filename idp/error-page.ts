@@ -1,10 +1,12 @@
 /**
  * The Express error handler of our pages. Never a stack trace: a DomainError shows its safe message with its
- * status; an oversized or malformed form body a clear 413/400; a sign-in whose interaction vanished mid-step
+ * status; a malformed request (oversized or unreadable body, too many fields, unsupported charset or
+ * encoding, malformed percent-encoding: lib/bad-input.ts) its 4xx; a sign-in whose interaction vanished mid-step
  * restarts; anything else a generic 500 page with an error id that is logged with the cause.
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { DomainError, isUnavailable, randomToken, type Logger } from '../lib/index.js';
+import { badRequestOf, controlCharacterMessage, DomainError, isInvalidTextError, isUnavailable, randomToken, type Logger } from '../lib/index.js';
+import { FORM_BODY_LIMIT } from './form-body.js';
 import { restart } from './interactions/load.js';
 import { sendPage } from './interactions/context.js';
 import { oidcErrors, type Provider } from './oidc.js';
@@ -20,13 +22,12 @@ interface BodyParserError {
 
 /** Status, title and message of `error` as the person may see them. */
 function describe(error: unknown): { status: number; title: string; message: string } | undefined {
-  const bodyError = error as BodyParserError;
-  if (bodyError?.type === 'entity.too.large') {
-    return { status: 413, title: 'Form too large', message: 'What you sent is larger than this form accepts (10 kB). Go back, shorten what you typed and try again.' };
+  const bad = badRequestOf(error);
+  if (bad?.reason === 'entity.too.large') {
+    return { status: 413, title: 'Form too large', message: `What you sent is larger than this form accepts (${FORM_BODY_LIMIT.replace('kb', ' kB')}). Go back, shorten what you typed and try again.` };
   }
-  if (typeof bodyError?.type === 'string' && bodyError.status === 400) {
-    return { status: 400, title: 'Form not understood', message: 'What you sent could not be read. Go back and try again.' };
-  }
+  if (bad) return { status: bad.status, title: bad.title, message: bad.message };
+  if (isInvalidTextError(error)) return { status: 400, ...controlCharacterMessage([]) };
   if (isUnavailable(error)) {
     return { status: 503, ...UNAVAILABLE_PAGE };
   }

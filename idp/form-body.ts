@@ -4,11 +4,16 @@
  * (design/security.md §11).
  */
 import express from 'express';
+import { formControlCharacterError } from './reject-control-characters.js';
 
 /** Largest form body accepted. */
 export const FORM_BODY_LIMIT = '10kb';
 
-/** A fresh body-parser middleware for IdP forms. */
+/**
+ * A fresh body-parser middleware for IdP forms. A body holding NUL or another control character in any field
+ * is refused right after parsing, before CSRF checks, handlers or the database (reject-control-characters.ts).
+ */
 export function formBody(): express.RequestHandler {
-  return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 });
+  const parse = express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 });
+  return (req, res, next) => parse(req, res, (error?: unknown) => next(error ?? formControlCharacterError(req.body)));
 }

@@ -116,6 +116,8 @@ export interface Provider {
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  /** The path of a named route (`token`, `revocation`, …), `mountPath` first; throws for a route not enabled. */
+  pathFor(name: string, options?: { mountPath?: string }): string;
   on(event: string, listener: (...args: any[]) => void): Provider;
   use(middleware: (ctx: OidcContext, next: () => Promise<void>) => Promise<void>): Provider;
 }
@@ -124,7 +126,7 @@ type ErrorClass = new (description?: string, detail?: string) => Error & { error
 
 const library = oidcProvider as unknown as {
   Provider: new (issuer: string, configuration: Record<string, unknown>) => Provider;
-  errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'OIDCProviderError', ErrorClass>;
+  errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'InvalidRequest' | 'OIDCProviderError', ErrorClass>;
   interactionPolicy: OidcInteractionPolicyLibrary;
 };
 

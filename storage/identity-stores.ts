@@ -15,16 +15,18 @@ import { DEVELOPMENT_ENCRYPTION_KEY } from '../lib/index.js';
 import { createAccountSessionRevoker } from './account-session-revoker.js';
 import { createPasswordResetStore } from './password-reset-store.js';
 import { createRateLimitStore } from './rate-limit-store.js';
+import { translateInvalidText } from './postgres-errors.js';
 
 /**
  * Implements identity/'s {@link IdentityStores} on `database` (PostgreSQL or PGlite alike).
- * Errors: see each interface in identity/stores.ts; database failures surface as the driver's errors.
+ * Errors: see each interface in identity/stores.ts; database failures surface as the driver's errors, except
+ * PostgreSQL refusing text that holds NUL, which every store throws as a DomainError `validation_failed` (400).
  * @param keys - the keys that seal authenticator secrets (config `ENCRYPTION_KEY`, `PREVIOUS_ENCRYPTION_KEYS`);
  *   server/ always passes them. Omitted only by storage tests: the development key.
  */
 export function createIdentityStores(database: Database, keys: SealingKeys = { current: Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, 'base64') }): IdentityStores {
   const { db } = database;
-  return {
+  const stores: IdentityStores = {
     organizations: createOrganizationStore(db),
     accounts: createAccountStore(db),
     lockouts: createLockoutStore(db),
@@ -37,4 +39,6 @@ export function createIdentityStores(database: Database, keys: SealingKeys = { c
     campaigns: createCampaignStore(db),
     changeRequests: createChangeRequestStore(db),
   };
+  // PostgreSQL refusing NUL in text is bad input: a 400 from every store, never a 500.
+  return Object.fromEntries(Object.entries(stores).map(([name, store]) => [name, translateInvalidText(store as object)])) as unknown as IdentityStores;
 }

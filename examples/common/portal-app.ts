@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
+import { badRequestOf } from '../../lib/index.js';
+import { rejectControlCharactersInUrl } from './reject-control-characters.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -43,15 +45,23 @@ export function createPortalApp(viewsDir: string, issuer: string, productName: s
     }),
   );
   app.use('/static', express.static(path.join(here, 'public'), { maxAge: '1h' }));
+  app.use(rejectControlCharactersInUrl());
   return app;
 }
 
-/** Ends the middleware chain: 404 page, then a 500 page that shows no stack trace. */
+/**
+ * Ends the middleware chain: 404 page, then the error page, which shows no stack trace: a malformed request
+ * (oversized or unreadable body, too many fields, unsupported charset or encoding, malformed percent-encoding;
+ * lib/bad-input.ts) gets its 4xx, anything else a generic 500 that is logged.
+ */
 export function finishPortalApp(app: express.Express, logger: DemoPortalOptions['logger']): void {
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' });
   });
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const bad = badRequestOf(err);
+    if (bad) return res.status(bad.status).render('error', { title: bad.title, message: bad.message });
     (logger ?? { warn: (d: object, m: string) => console.warn(m, d) }).warn({ err }, 'portal request failed');
     res.status(500).render('error', { title: 'Something went wrong', message: 'Please try again in a moment.' });
   };
