@@ -211,3 +211,33 @@ export interface CampaignStore {
   /** Affected accounts: those whose confirmed app predates the cutoff, plus those that re-registered for it. */
   progress(campaignId: string): Promise<CampaignProgress>;
 }
+
+/** Where a sign-in attempt comes from: the client's IP address (Express `req.ip`) and the interaction it belongs to. */
+export interface SignInAttemptSource {
+  /** Undefined when the socket is gone; such attempts share one counter. */
+  ip: string | undefined;
+  /** The oidc-provider interaction uid. */
+  interactionId: string;
+}
+
+/** The answer of {@link SignInThrottle.consume}: go on, or wait `retryAfterSeconds` (whole seconds, ≥ 1). */
+export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number; limit: 'ip' | 'interaction' };
+
+/**
+ * Counts sign-in attempts (password, emailed code, authenticator app code) per client IP and per interaction
+ * in fixed windows, in counters shared by every instance (OWASP ASVS 5.0 V6.3.1, NIST SP 800-63B §5.2.2
+ * "rate limiting"). It never touches the lockout: a refused attempt checks no credential and counts toward
+ * no account. On PostgreSQL it is `rate-limiter-flexible`'s store (storage/sign-in-throttle.ts).
+ */
+export interface SignInThrottle {
+  /**
+   * Counts one attempt from `source` against both limits, before any credential is checked. Refused when either
+   * count is past its limit; concurrent attempts on any instance are all counted (one atomic upsert each).
+   */
+  consume(source: SignInAttemptSource): Promise<ThrottleDecision>;
+  /**
+   * Gives the client IP back the attempt that just succeeded (right password, right code), so that people behind
+   * one address (an office's NAT) are limited by their failures only. The interaction's count stays.
+   */
+  forgive(source: SignInAttemptSource): Promise<void>;
+}

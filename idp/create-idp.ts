@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import cookieParser from 'cookie-parser';
 import type { JWK } from 'jose';
-import type { Identity } from '../identity/index.js';
+import type { Identity, SignInThrottle } from '../identity/index.js';
 import type { Clock, Config, Logger } from '../lib/index.js';
 import { createAccountClaims } from './account-claims.js';
 import { createActingOrganizations } from './acting-organization.js';
@@ -37,6 +37,8 @@ export interface IdpDeps {
   identity: Identity;
   /** oidc-provider's adapter: a class or factory called with a model name (storage/'s `createOidcAdapter`). */
   adapter: OidcAdapterFactory;
+  /** Per-IP and per-interaction limits on the password and code steps (storage/'s `createSignInThrottle`). */
+  signInThrottle: SignInThrottle;
   /** Private signing keys (JWK), newest first; the first of each algorithm signs. */
   jwks: { keys: JWK[] };
   logger: Logger;
@@ -91,7 +93,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   site.use(rejectControlCharacters({ render, provider, logger }));
   site.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
-  site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath }));
+  site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath, throttle: deps.signInThrottle }));
   site.use(recoveryRouter({ identity, render, config, basePath }));
   site.use(accountRouter({
     identity, provider, render, issuer: config.issuer, basePath, cookieKeys: config.cookieKeys, secure, listApplications: deps.listApplications,

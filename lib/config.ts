@@ -117,6 +117,31 @@ export const environmentSchema = z.object({
     .default(5)
     .describe('Consecutive failed sign-in attempts (password or second factor) that lock an account.'),
   LOCKOUT_WINDOW_SECONDS: seconds(1800).describe('Window in which the failures are counted; at most LOCKOUT_MAX_FAILURES password checks run per window.'),
+  SIGN_IN_RATE_LIMIT_PER_IP: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe('Sign-in attempts (password, emailed code, authenticator app code) per client IP address (an IPv6 address by its /64) per SIGN_IN_RATE_LIMIT_WINDOW_SECONDS. Each attempt is counted before anything is checked and given back when the step succeeds, so this limits failures. Past it the step answers 429 with `Retry-After`, checks nothing and counts toward no lockout. The client IP is Express `req.ip` (see TRUST_PROXY_HOPS).'),
+  SIGN_IN_RATE_LIMIT_PER_INTERACTION: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .describe('Sign-in attempts within one sign-in (one interaction), from any IP addresses, per SIGN_IN_RATE_LIMIT_WINDOW_SECONDS; past it, 429 with `Retry-After`.'),
+  SIGN_IN_RATE_LIMIT_WINDOW_SECONDS: seconds(900).describe('Window of the two sign-in rate limits (counters shared by every instance in PostgreSQL, table `rate_limiter_points`).'),
+  PASSWORD_HASH_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('argon2id computations (password checks and hashing) running at once in this process. Unset: the number of CPU cores (`os.availableParallelism()`).'),
+  PASSWORD_HASH_QUEUE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(32)
+    .describe('argon2id computations that may wait for a free slot. Beyond them a sign-in answers 503 with `Retry-After` at once, before its lockout attempt is counted, instead of waiting in an unbounded queue.'),
   OTP_TTL_SECONDS: seconds(600).describe('Validity of an emailed one-time code.'),
   OTP_RESEND_INTERVAL_SECONDS: seconds(30).describe('Minimum time between two emailed codes for one sign-in ("resend" throttle).'),
   PASSWORD_RESET_TTL_SECONDS: seconds(7200).describe('Validity of a password reset link (the email says it, e.g. "effective for 2 hours"). Only the newest link of an account works, once.'),
@@ -193,6 +218,10 @@ export interface Config {
   logLevel: string;
   lockout: { maxFailures: number; windowSeconds: number };
   otp: { ttlSeconds: number; resendIntervalSeconds: number };
+  /** Sign-in rate limits (storage/sign-in-throttle.ts): at most `max` attempts per `windowSeconds`, per client IP and per interaction. */
+  signInThrottle: { perIp: { max: number; windowSeconds: number }; perInteraction: { max: number; windowSeconds: number } };
+  /** argon2 work running at once (`concurrency`; undefined: the core count) and waiting (`queueLimit`) (identity/credentials/password.ts). */
+  passwordHashing: { concurrency: number | undefined; queueLimit: number };
   /** Password reset: link validity and rate limits (`max` requests per `windowSeconds`); a new account's set-password link validity. */
   recovery: { ttlSeconds: number; perAccount: { max: number; windowSeconds: number }; perIp: { max: number; windowSeconds: number }; setPasswordTtlSeconds: number };
   /** `sessionSeconds`: the IdP session's idle timeout; `sessionMaxAgeSeconds`: its absolute lifetime from the sign-in. */
@@ -264,6 +293,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS },
     otp: { ttlSeconds: e.OTP_TTL_SECONDS, resendIntervalSeconds: e.OTP_RESEND_INTERVAL_SECONDS },
+    signInThrottle: {
+      perIp: { max: e.SIGN_IN_RATE_LIMIT_PER_IP, windowSeconds: e.SIGN_IN_RATE_LIMIT_WINDOW_SECONDS },
+      perInteraction: { max: e.SIGN_IN_RATE_LIMIT_PER_INTERACTION, windowSeconds: e.SIGN_IN_RATE_LIMIT_WINDOW_SECONDS },
+    },
+    passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, queueLimit: e.PASSWORD_HASH_QUEUE_LIMIT },
     recovery: {
       ttlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
       perAccount: { max: e.PASSWORD_RESET_ACCOUNT_LIMIT, windowSeconds: e.PASSWORD_RESET_RATE_WINDOW_SECONDS },

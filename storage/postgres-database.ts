@@ -76,7 +76,11 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     await migratePostgres(migrations);
   });
   const pool = new pg.Pool({ ...boundedConnectionOptions(options.url, bounds), max: options.poolSize ?? 10 });
-  pool.on('error', options.onPoolError ?? (() => undefined));
+  const onError = options.onPoolError ?? (() => undefined);
+  pool.on('error', onError);
+  // A connection lost while checked out (between two statements of a transaction) errors on its client, not the
+  // pool: without a listener that would end the process. The statement in progress fails on its own.
+  pool.on('connect', (client) => void client.on('error', onError));
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   let closed: Promise<void> | undefined;
   const database: Database = { db, kind: 'postgres', close: () => (closed ??= pool.end()) };
