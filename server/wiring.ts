@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import type { JWK } from 'jose';
-import { createEventBus, createIdentity, type EventBus, type Identity } from '../identity/index.js';
+import { configurePasswordHashing, createEventBus, createIdentity, DEFAULT_PASSWORD_HASHING_LIMITS, type EventBus, type Identity } from '../identity/index.js';
 import { createIdp } from '../idp/index.js';
 import { createMailer, type Clock, type Config, type Logger, type Mailer, type SealingKeys } from '../lib/index.js';
-import { createClientStore, createIdentityStores, createOidcAdapter, type ClientStore, type Database } from '../storage/index.js';
+import { createClientStore, createIdentityStores, createOidcAdapter, createSignInThrottle, type ClientStore, type Database } from '../storage/index.js';
 
 /** The keys that seal secrets at rest: `ENCRYPTION_KEY`, and `PREVIOUS_ENCRYPTION_KEYS` during a rotation; `ALLOW_LEGACY_SEALED`. */
 export function sealingKeysOf(config: Config): SealingKeys {
@@ -20,8 +20,12 @@ export function configuredMailer(config: Config, logger: Logger): Mailer {
   return createMailer(config.smtpUrl ? { smtpUrl: config.smtpUrl, from, logger } : { outboxDir: path.join(config.dataDir, 'outbox'), from, logger });
 }
 
-/** The identity services on `database`, configured from `config`. `events` defaults to a new bus. */
+/**
+ * The identity services on `database`, configured from `config`. `events` defaults to a new bus. Also sets the
+ * process-wide argon2 limits (`PASSWORD_HASH_CONCURRENCY`, `PASSWORD_HASH_QUEUE_LIMIT`).
+ */
 export function wireIdentity(config: Config, database: Database, deps: { mailer: Mailer; clock: Clock; logger: Logger; events?: EventBus }): Identity {
+  configurePasswordHashing({ concurrency: config.passwordHashing.concurrency ?? DEFAULT_PASSWORD_HASHING_LIMITS.concurrency, queueLimit: config.passwordHashing.queueLimit });
   return createIdentity({
     stores: createIdentityStores(database, sealingKeysOf(config)),
     events: deps.events ?? createEventBus(),
@@ -45,6 +49,7 @@ export function wireIdp(config: Config, database: Database, deps: { identity: Id
     config,
     identity,
     adapter: createOidcAdapter(database, { encryptionKey: sealingKeysOf(config), clock }),
+    signInThrottle: createSignInThrottle(database, config.signInThrottle),
     jwks: { keys: jwks },
     logger,
     clock,

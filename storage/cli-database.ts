@@ -49,5 +49,5 @@ export async function openDatabaseForCli(options: { url?: string | undefined; da
     throw new DomainError('unavailable', `could not use the embedded database through ${embeddedSocketPath(dataDir)}: ${(error as Error).message}`, { expose: true, cause: error });
   }
   let closed: Promise<void> | undefined;
-  return { db: drizzle({ client: pool, schema }) as unknown as Db, kind: 'pglite', via: 'socket', close: () => (closed ??= pool.end()) };
+  return { db: drizzle({ client: pool, schema }) as unknown as Db, kind: 'pglite', via: 'socket', rateLimiterClient: { storeType: 'pool', storeClient: pool }, close: () => (closed ??= pool.end()) };
 }

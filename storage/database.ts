@@ -20,11 +20,22 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Anything queries can run on: the database or a transaction. */
 export type Executor = Db | Tx;
 
+/** A client that runs one parameterized statement: `pg`'s `query({ text, values })` shape. */
+export interface QueryClient {
+  /** `name` (a prepared-statement name) may be ignored. */
+  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+}
+
+/** The raw client that rate-limiter-flexible's PostgreSQL store runs on, as its `storeType`/`storeClient` options. */
+export type RateLimiterClient = { storeType: 'pool'; storeClient: QueryClient } | { storeType: 'client'; storeClient: QueryClient };
+
 /** An open, migrated database. */
 export interface Database {
   db: Db;
   /** `pglite`: embedded (in memory or on disk); `postgres`: a server reached through `pg`. */
   kind: 'pglite' | 'postgres';
+  /** The same database as a raw client, for rate-limiter-flexible (storage/sign-in-throttle.ts): the `pg` pool, or an adapter over PGlite. */
+  rateLimiterClient: RateLimiterClient;
   /**
    * Closes the pool or the embedded database; for an embedded database on disk also stops its CLI socket
    * (see `serveEmbeddedDatabase`) and releases the folder lock. Idempotent.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { DomainError } from '../lib/index.js';
-import type { DataDirOptions, Database, Db, MemoryOptions;
+import type { DataDirOptions, Database, Db, MemoryOptions, QueryClient } from './database.js';
 import { lockDataDir } from './folder-lock.js';
 import { migrateEmbedded } from './migrate.js';
 import * as schema from './schema.js';
@@ -27,6 +27,19 @@ const states = new WeakMap<Database, EmbeddedState>();
 /** The PGlite behind `database`; undefined when it is a PostgreSQL server. */
 export function embeddedStateOf(database: Database): EmbeddedState | undefined {
   return states.get(database);
+}
+
+/**
+ * `pg`'s `query({ text, values })` over PGlite, for libraries that take a raw client (rate-limiter-flexible).
+ * PGlite has no named prepared statements, so `name` is ignored; `rowCount` is the rows returned, or affected.
+ */
+export function pgliteQueryClient(pglite: PGlite): QueryClient {
+  return {
+    async query({ text, values }) {
+      const result = await pglite.query<Record<string, unknown>>(text, values);
+      return { rows: result.rows, rowCount: result.rows.length || (result.affectedRows ?? 0) };
+    },
+  };
 }
 
 /** True when `<dataDir>/pgdata` holds a PostgreSQL data folder (PGlite writes `PG_VERSION` when it creates one). */
@@ -60,6 +73,7 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
   const database: Database = {
     db: drizzle({ client, schema }) as unknown as Db,
     kind: 'pglite',
+    rateLimiterClient: { storeType: 'client', storeClient: pgliteQueryClient(client) },
     close: () =>
       (closed ??= (async () => {
         try {

@@ -2,13 +2,14 @@
  * storage/: PostgreSQL implementations of identity/'s store interfaces, the oidc-provider adapter, clients,
  * signing keys and migrations — on a PostgreSQL server (`pg`) or the embedded PostgreSQL (PGlite).
  */
-export { openDatabase, type Database, type Db, type Tx, type Executor, type Schema, type OpenDatabaseOptions, type PostgresOptions, type MemoryOptions, type DataDirOptions } from './database.js';
+export { openDatabase, type Database, type Db, type Tx, type Executor, type Schema, type QueryClient, type RateLimiterClient, type OpenDatabaseOptions, type PostgresOptions, type MemoryOptions, type DataDirOptions } from './database.js';
 export { EmbeddedDatabaseInUseError, LOCK_STALE_SECONDS, type LockOwner } from './folder-lock.js';
 export { serveEmbeddedDatabase, embeddedSocketPath, EMBEDDED_SOCKET_PORT, type EmbeddedDatabaseSocket, type ServeEmbeddedOptions } from './embedded-socket.js';
 export { openDatabaseForCli, type CliDatabase } from './cli-database.js';
 export { MIGRATIONS_FOLDER } from './migrate.js';
 export { createDatabaseProbe, type DatabaseProbe, type DatabaseProbeResult } from './database-probe.js';
 export { createIdentityStores } from './identity-stores.js';
+export { createSignInThrottle, clientNetworkKey, RATE_LIMITER_TABLE, type SignInThrottleSettings } from './sign-in-throttle.js';
 export { createChangeRequestStore } from './change-request-store.js';
 export { resealAuthenticatorSecrets, type SealingKeys } from './authenticator-store.js';
 export { resealSecrets, type ResealCounts } from './reseal.js';

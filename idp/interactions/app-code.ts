@@ -13,6 +13,7 @@ import { completeSecondFactor } from './finish.js';
 import { lockedPage, MESSAGES, signInPage } from './pages.js';
 import { sendCode } from './password.js';
 import { readSignInState, saveSignInState } from './state.js';
+import { forgiveAttempt } from './throttle.js';
 
 const codeForm = z.object({
   code: formCode('Enter the 6-digit code your authenticator app shows.'),
@@ -29,7 +30,10 @@ export function submitAppCode(deps: InteractionDeps): StepHandler {
     const input = codeForm.safeParse(req.body ?? {});
     if (!input.success) return appCodePage(page, 400, { emailFallback, fieldErrors: toFieldErrors(input.error.issues) });
     const result = await deps.identity.authenticatorApp.verify(state.accountId, input.data.code, { ip: req.ip, clientId: String(interaction.params.client_id) });
-    if (result.outcome === 'ok') return completeSecondFactor(deps, req, res, state, result.amr);
+    if (result.outcome === 'ok') {
+      await forgiveAttempt(deps, req, res);
+      return completeSecondFactor(deps, req, res, state, result.amr);
+    }
     if (result.outcome === 'locked') return lockedPage(page);
     return appCodePage(page, 401, { emailFallback, message: FACTOR_MESSAGES.appCodeInvalid });
   };

@@ -3,7 +3,7 @@
  * CSRF token and `Cache-Control: no-store`, and the URLs of the steps.
  */
 import type { Request, Response } from 'express';
-import type { Identity } from '../../identity/index.js';
+import type { Identity, SignInThrottle } from '../../identity/index.js';
 import type { Csrf } from '../csrf.js';
 import { stepUrls } from '../interaction-urls.js';
 import type { OidcInteraction, Provider } from '../oidc.js';
@@ -18,6 +18,8 @@ export interface InteractionDeps {
   csrf: Csrf;
   restartUrl: RestartUrl;
   basePath: string;
+  /** Per-IP and per-interaction limits of the password and code steps (interactions/throttle.ts). */
+  throttle: SignInThrottle;
 }
 
 /** An Express handler of one step; `res.locals.interaction` is loaded and its CSRF token checked. */

@@ -10,6 +10,7 @@ import { interactionOf, renderStep, type InteractionDeps, type StepHandler } fro
 import { completeSecondFactor } from './finish.js';
 import { codePage, lockedPage, MESSAGES, signInPage } from './pages.js';
 import { readSignInState } from './state.js';
+import { forgiveAttempt } from './throttle.js';
 
 const codeForm = z.object({
   code: formCode('Enter the 6-digit code from the email.'),
@@ -27,7 +28,10 @@ export function submitEmailOtp(deps: InteractionDeps): StepHandler {
     if (!input.success) return codePage(page, 400, { sentTo: state.sentTo, fieldErrors: toFieldErrors(input.error.issues) });
     const context = { ip: req.ip, clientId: String(interaction.params.client_id) };
     const result = await deps.identity.emailOtp.verify(state.accountId, interaction.uid, input.data.code, context);
-    if (result.outcome === 'ok') return completeSecondFactor(deps, req, res, state, result.amr);
+    if (result.outcome === 'ok') {
+      await forgiveAttempt(deps, req, res);
+      return completeSecondFactor(deps, req, res, state, result.amr);
+    }
     if (result.outcome === 'locked') return lockedPage(page);
     const message = result.outcome === 'expired' ? MESSAGES.codeExpired : MESSAGES.codeInvalid;
     return codePage(page, 401, { sentTo: state.sentTo, message });

@@ -4,14 +4,17 @@
  * right password on a locked account shows how to get unlocked. Success persists the progress and shows the
  * second-factor page (303 to the step page): the authenticator app code page for accounts with a confirmed
  * app that prefer it, otherwise the emailed code page (a code bound to this interaction is emailed).
+ * The sign-in rate limits run before (throttle.ts); when the argon2 queue is full the step answers 503 with
+ * `Retry-After` without counting a lockout attempt (identity's `admitPasswordWork`).
  */
 import { z } from 'zod';
 import { formText } from '../form-fields.js';
 import { DomainError, toFieldErrors } from '../../lib/index.js';
-import { maskEmail, type Account } from '../../identity/index.js';
+import { admitPasswordWork, maskEmail, type Account } from '../../identity/index.js';
 import { interactionOf, renderStep, urlsOf, type InteractionDeps, type StepHandler } from './context.js';
 import { lockedPage, MESSAGES, signInPage } from './pages.js';
 import { saveSignInState } from './state.js';
+import { forgiveAttempt } from './throttle.js';
 
 const passwordForm = z.object({
   login: formText('Enter your user ID or email.').trim().min(1, 'Enter your user ID or email.').max(320, 'A user ID or email has at most 320 characters.'),
@@ -42,9 +45,11 @@ export function submitPassword(deps: InteractionDeps): StepHandler {
     const login = typeof req.body?.login === 'string' ? req.body.login.trim().slice(0, 320) : '';
     if (!input.success) return signInPage(page, 400, { login, fieldErrors: toFieldErrors(input.error.issues) });
     const context = { ip: req.ip, clientId: String(interaction.params.client_id) };
-    const result = await deps.identity.passwordSignIn.verifyPassword(input.data.login, input.data.password, context);
+    // Its place in the argon2 queue is taken first: a full queue answers 503 before a lockout attempt is counted.
+    const result = await admitPasswordWork(() => deps.identity.passwordSignIn.verifyPassword(input.data.login, input.data.password, context));
     if (result.outcome === 'invalid') return signInPage(page, 401, { login, message: MESSAGES.invalidCredentials });
     if (result.outcome === 'locked') return lockedPage(page);
+    await forgiveAttempt(deps, req, res);
     // Accounts with a confirmed authenticator app (and preferring it) get the app code page; no email is sent.
     const factor = await deps.identity.authenticators.signInFactor(result.account.id);
     const sentTo = factor === 'app' ? '' : await sendCode(deps, result.account, interaction.uid, context);
