@@ -83,7 +83,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   pool.on('connect', (client) => void client.on('error', onError));
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   let closed: Promise<void> | undefined;
-  const database: Database = { db, kind: 'postgres', close: () => (closed ??= pool.end()) };
+  const database: Database = { db, kind: 'postgres', rateLimiterClient: { storeType: 'pool', storeClient: pool }, close: () => (closed ??= pool.end()) };
   connections.set(database, { url: options.url, bounds });
   return database;
 }
