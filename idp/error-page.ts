@@ -7,6 +7,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { badRequestOf, controlCharacterMessage, DomainError, isInvalidTextError, isUnavailable, randomToken, type Logger } from '../lib/index.js';
 import { FORM_BODY_LIMIT } from './form-body.js';
+import { loggedPath } from './logged-path.js';
 import { restart } from './interactions/load.js';
 import { sendPage } from './interactions/context.js';
 import { oidcErrors, type Provider } from './oidc.js';
@@ -35,14 +36,6 @@ function describe(error: unknown): { status: number; title: string; message: str
     return { status: error.status, title: error.status === 403 ? 'Request refused' : 'This cannot be done', message: error.message };
   }
   return undefined;
-}
-
-/**
- * The request path as logged: the secret token of a password link (`/password/reset/<token>` and the like)
- * is replaced by `[token]`, so a refused or failed request on that page never writes a live link to the logs.
- */
-export function loggedPath(path: string): string {
-  return path.replace(/^(\/password\/[a-z-]+\/)[^/]+/, '$1[token]');
 }
 
 /** Creates the handler; mount it after every route of the IdP's own pages. */

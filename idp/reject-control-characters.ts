@@ -13,6 +13,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { controlCharacterMessage, fieldsWithControlCharacters, MALFORMED_ADDRESS, urlProblem, validationError, type DomainError, type Logger } from '../lib/index.js';
 import { sendPage } from './interactions/context.js';
+import { loggedPath } from './logged-path.js';
 import type { Provider } from './oidc.js';
 import type { RenderPage } from './views.js';
 
@@ -36,7 +37,7 @@ function backChannelPaths(provider: Provider): Set<string> {
 export function rejectControlCharacters(deps: { render: RenderPage; provider: Provider; logger: Logger }): RequestHandler {
   const backChannel = backChannelPaths(deps.provider);
   const answer = async (req: Request, res: Response, reason: string, page: { title: string; message: string }) => {
-    deps.logger.info({ status: 400, reason, path: req.path.slice(0, 200) }, 'request refused');
+    deps.logger.info({ status: 400, reason, path: loggedPath(req.path).slice(0, 200) }, 'request refused');
     if (backChannel.has(req.path) || req.path.startsWith('/.well-known/')) {
       res.status(400).set('Cache-Control', 'no-store').json({ error: 'invalid_request', error_description: page.message });
       return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loggedPath } from '../../idp/error-page.js';
+import { loggedPath } from '../../idp/logged-path.js';
 
 describe('paths written to the log', () => {
   it('never carry a password link token', () => {
