@@ -58,7 +58,7 @@ describe('a credential change on /account ends the other sessions of the account
     const since = t.smtp.messages.length;
     const second = await submitPassword(ua, await ua.follow(auth.url.toString()), user.userId, user.password);
     clock.advance(30);
-    const code = appSecret ? { [APP_CODE_LABEL]: oathtool(appSecret, clock.now()) } : { 'One-time code': otpFrom(await t.smtp.waitFor(user.email, { since })) };
+    const code: Record<string, string> = appSecret ? { [APP_CODE_LABEL]: oathtool(appSecret, clock.now()) } : { 'One-time code': otpFrom(await t.smtp.waitFor(user.email, { since })) };
     const consent = await ua.submit(second, code, { stopAt });
     const done = consent.redirectedTo ? consent : await ua.submit(consent, {}, { button: 'Allow', stopAt });
     const tokens = await redeem(rp, new URL(done.redirectedTo!), auth);
