@@ -16,7 +16,7 @@ const identity = createIdentity({
   events: createEventBus(),
   mailer: createMailer({ outboxDir: '/tmp/connect-iam-bench-outbox', from: 'bench@localhost', logger }),
   clock: systemClock,
-  lockout: { maxFailures: 5, windowSeconds: 1800 },
+  lockout: { maxFailures: 5, windowSeconds: 1800, maxConsecutiveFailures: 20 },
   otp: { ttlSeconds: 600, resendIntervalSeconds: 30 },
   displayName: 'bench',
 });

@@ -11,6 +11,7 @@ import { createChangePassword, type ChangePassword } from './accounts/change-pas
 import { createAccountService, type AccountService } from './accounts/account-service.js';
 import { createEmailOtpFactor, type EmailOtpFactor } from './authentication/email-otp.js';
 import { createPasswordSignIn, type PasswordSignIn } from './authentication/sign-in.js';
+import { notifyHolderWhenLocked, type LockNotices } from './authentication/lock-notice.js';
 import { recordEventsInAudit } from './audit.js';
 import type { EventBus } from './events.js';
 import { createOrganizationService, type OrganizationService } from './organizations/organization-service.js';
@@ -65,6 +66,8 @@ export interface Identity {
   accounts: AccountService;
   organizations: OrganizationService;
   passwordSignIn: PasswordSignIn;
+  /** Emails the holder of an account when it locks (`idle()` waits for the emails under way). */
+  lockNotices: LockNotices;
   emailOtp: EmailOtpFactor;
   recovery: PasswordRecovery;
   authenticatorApp: AuthenticatorAppFactor;
@@ -86,12 +89,14 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const authenticatorPolicy = deps.authenticatorPolicy ?? DEFAULT_AUTHENTICATOR_POLICY;
   const passwordSignIn = createPasswordSignIn({ accounts: stores.accounts, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   const issuer = deps.issuer ?? 'http://localhost:3000';
+  const lockNotices = notifyHolderWhenLocked({ events, accounts: stores.accounts, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone ?? 'UTC', forgotPasswordUrl: `${issuer}/password/forgot`, logger: deps.logger });
   const recovery = createPasswordRecovery({ ...stores, events, mailer: deps.mailer, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, setPasswordUrl: (token) => `${issuer}/password/set/${token}`, logger: deps.logger });
   const authenticatorApp = createAuthenticatorAppFactor({ authenticators: stores.authenticators, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   return {
     accounts: createAccountService({ accounts: stores.accounts, organizations: stores.organizations, lockouts: stores.lockouts, events, clock }),
     organizations: createOrganizationService({ organizations: stores.organizations, events, clock }),
     passwordSignIn,
+    lockNotices,
     emailOtp: createEmailOtpFactor({ ...stores, events, mailer: deps.mailer, clock, lockout: deps.lockout, otp: deps.otp, displayName: deps.displayName }),
     authenticatorApp,
     authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer: deps.mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),

@@ -49,13 +49,15 @@ export interface MembershipWithOrganization extends Membership {
 
 /**
  * Failed-attempt accounting for one account (design/security.md §2).
- * `attempts` counts reserved attempts in the window that started at `windowStartedAt`; a correct password
- * releases its reservation, a completed sign-in resets the count.
+ * `attempts` counts the reserved attempts in the sliding window at its last change, the oldest of them at
+ * `windowStartedAt`; `consecutiveFailures` counts them since the last completed sign-in, whatever their timing.
+ * A correct password releases its reservation, a completed sign-in resets both counts.
  */
 export interface LockoutState {
   accountId: string;
   attempts: number;
   windowStartedAt: Date;
+  consecutiveFailures: number;
   /** Set when the account was locked; cleared only by an unlock or a password reset. */
   lockedAt: Date | null;
 }

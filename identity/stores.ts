@@ -58,20 +58,28 @@ export interface OrganizationAccount {
   membership: Membership;
 }
 
-/** The lockout budget of the policy in force. */
+/**
+ * The lockout budget in force (config `LOCKOUT_*`): when failures lock an account (design/domain.md "lockout").
+ * Two limits, each enough: `maxFailures` failures within any sliding window of `windowSeconds`, or
+ * `maxConsecutiveFailures` failures since the last completed sign-in whatever their timing (NIST SP 800-63B
+ * §5.2.2: at most 100).
+ */
 export interface LockoutPolicy {
   maxFailures: number;
   windowSeconds: number;
+  maxConsecutiveFailures: number;
 }
 
 /** Race-safe failed-attempt accounting (design/security.md §2). */
 export interface LockoutStore {
   /**
-   * Atomically reserves one attempt before any credential is checked: starts a new window when the current
-   * one is older than `windowSeconds`, otherwise increments `attempts` only while it is below `maxFailures`.
-   * One conditional UPDATE (or INSERT … ON CONFLICT), so concurrent callers on any instance never exceed
-   * the budget. A locked account is never granted a reservation (`{ reserved: false, locked: true }`), in any
-   * window: see {@link reserveLockedCheck}; so `locked` is true only when `reserved` is false.
+   * Atomically reserves one attempt before any credential is checked, at `now`: granted only while fewer than
+   * `maxFailures` attempts are counted in the sliding window `(now - windowSeconds, now]` and fewer than
+   * `maxConsecutiveFailures` since the last {@link reset}; a granted attempt is counted in both until it is
+   * given back ({@link releaseAttempt}). One conditional INSERT … ON CONFLICT DO UPDATE, so concurrent callers
+   * on any instance never exceed either budget. A locked account is never granted a reservation
+   * (`{ reserved: false, locked: true }`): see {@link reserveLockedCheck}; so `locked` is true only when
+   * `reserved` is false.
    */
   reserveAttempt(accountId: string, policy: LockoutPolicy, now: Date): Promise<{ reserved: boolean; locked: boolean }>;
   /**
@@ -81,15 +89,20 @@ export interface LockoutStore {
    */
   reserveLockedCheck(accountId: string, intervalSeconds: number, now: Date): Promise<boolean>;
   /**
-   * Gives back one reservation (the password was right, so it was no failure). Never below 0. Only failures
-   * stay counted, so however reservations are given back, no window sees more than `maxFailures` wrong guesses.
+   * Gives back the reservation made at `reservedAt` (the password was right, so it was no failure): removes that
+   * one entry from the window and one from the consecutive count; nothing when no entry has that time. Only
+   * failures stay counted, so however reservations are given back, no window sees more than `maxFailures` wrong guesses.
    */
-  releaseAttempt(accountId: string): Promise<void>;
-  /** Sets `lockedAt` when `attempts >= maxFailures` and not yet locked. True only for the call that locked it. */
-  lockIfExhausted(accountId: string, maxFailures: number, now: Date): Promise<boolean>;
-  /** After a completed sign-in: `attempts = 0`, new window. Does not unlock. */
+  releaseAttempt(accountId: string, reservedAt: Date): Promise<void>;
+  /**
+   * Sets `lockedAt = now` when either limit of `policy` is reached (the window ending at `now` counts
+   * `maxFailures` attempts, or `maxConsecutiveFailures` are counted in a row) and the account is not yet
+   * locked (conditional UPDATE). True only for the one call that locked it.
+   */
+  lockIfExhausted(accountId: string, policy: LockoutPolicy, now: Date): Promise<boolean>;
+  /** After a completed sign-in: no counted attempts, no consecutive failures. Does not unlock. */
   reset(accountId: string, now: Date): Promise<void>;
-  /** Clears the lock and the count. True when the account was locked. */
+  /** Clears the lock and every count. True when the account was locked. */
   unlock(accountId: string, now: Date): Promise<boolean>;
   find(accountId: string): Promise<LockoutState | null>;
 }

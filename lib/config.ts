@@ -115,8 +115,15 @@ export const environmentSchema = z.object({
     .int()
     .positive()
     .default(5)
-    .describe('Consecutive failed sign-in attempts (password or second factor) that lock an account.'),
-  LOCKOUT_WINDOW_SECONDS: seconds(1800).describe('Window in which the failures are counted; at most LOCKOUT_MAX_FAILURES password checks run per window.'),
+    .describe('Failed sign-in attempts (password or second factor) within any LOCKOUT_WINDOW_SECONDS that lock an account; a completed sign-in starts the count again.'),
+  LOCKOUT_WINDOW_SECONDS: seconds(1800).describe('Sliding window of the lockout: each failure counts toward LOCKOUT_MAX_FAILURES until it is this old, however the attempts are spread. A locked account gets one password check per window, so that the right password learns it is locked.'),
+  LOCKOUT_MAX_CONSECUTIVE_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(100)
+    .default(20)
+    .describe('Failed sign-in attempts since the last completed sign-in, however slowly they come, that lock an account too (NIST SP 800-63B §5.2.2: at most 100).'),
   SIGN_IN_RATE_LIMIT_PER_IP: z.coerce
     .number()
     .int()
@@ -216,7 +223,8 @@ export interface Config {
   /** Authenticator app rules (policies/authenticator.ts). */
   authenticator: { offerRegistrationAtSignIn: boolean; emailFallback: boolean };
   logLevel: string;
-  lockout: { maxFailures: number; windowSeconds: number };
+  /** Lockout: `maxFailures` per sliding `windowSeconds`, or `maxConsecutiveFailures` in a row (identity LockoutPolicy). */
+  lockout: { maxFailures: number; windowSeconds: number; maxConsecutiveFailures: number };
   otp: { ttlSeconds: number; resendIntervalSeconds: number };
   /** Sign-in rate limits (storage/sign-in-throttle.ts): at most `max` attempts per `windowSeconds`, per client IP and per interaction. */
   signInThrottle: { perIp: { max: number; windowSeconds: number }; perInteraction: { max: number; windowSeconds: number } };
@@ -291,7 +299,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowLegacySealed: e.ALLOW_LEGACY_SEALED,
     authenticator: { offerRegistrationAtSignIn: e.AUTHENTICATOR_OFFER_AT_SIGN_IN, emailFallback: e.AUTHENTICATOR_EMAIL_FALLBACK },
     logLevel: e.LOG_LEVEL,
-    lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS },
+    lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, maxConsecutiveFailures: e.LOCKOUT_MAX_CONSECUTIVE_FAILURES },
     otp: { ttlSeconds: e.OTP_TTL_SECONDS, resendIntervalSeconds: e.OTP_RESEND_INTERVAL_SECONDS },
     signInThrottle: {
       perIp: { max: e.SIGN_IN_RATE_LIMIT_PER_IP, windowSeconds: e.SIGN_IN_RATE_LIMIT_WINDOW_SECONDS },

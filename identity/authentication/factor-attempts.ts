@@ -1,6 +1,7 @@
 /**
  * Lockout accounting shared by the second factors (emailed code, authenticator app): every attempt is reserved
- * before the code is checked, every failure may lock, a success resets the count (design/security.md §2).
+ * before the code is checked and counts in the same sliding window and consecutive count as wrong passwords,
+ * every failure may lock, a success resets both counts (design/security.md §2).
  * Each outcome is recorded as an event with the factor's name and the client.
  */
 import type { Clock } from '../../lib/index.js';
@@ -12,12 +13,12 @@ import type { AttemptContext } from './sign-in.js';
 export interface FactorAttempts {
   /**
    * Reserves one attempt. @returns null when reserved; otherwise records the refusal and returns the outcome to
-   * give (`locked` when the account is locked, `invalid` when the window's budget is spent).
+   * give (`locked` when the account is locked, `invalid` when the budget is spent by attempts still in flight).
    */
   reserve(accountId: string, context: AttemptContext): Promise<{ outcome: 'locked' | 'invalid' } | null>;
   /** Records a failed attempt (`reason` for the audit log only). @returns true when this failure locked the account. */
   fail(accountId: string, reason: string, context: AttemptContext): Promise<boolean>;
-  /** Resets the count after a correct code; with `amr`, records `account.signed_in` too. */
+  /** Resets the counts (window and consecutive failures) after a correct code; with `amr`, records `account.signed_in` too. */
   succeed(accountId: string, context: AttemptContext, amr?: string[]): Promise<void>;
 }
 
@@ -37,9 +38,11 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
       return { outcome: reservation.locked ? 'locked' : 'invalid' };
     },
     async fail(accountId, reason, context) {
-      const lockedNow = await lockouts.lockIfExhausted(accountId, lockout.maxFailures, clock.now());
+      const lockedAt = clock.now();
+      const lockedNow = await lockouts.lockIfExhausted(accountId, lockout, lockedAt);
       await failed(accountId, reason, context);
-      if (lockedNow) await events.publish({ type: 'account.locked', accountId, ip: context.ip, data: { factor } }, clock.now());
+      // The holder is emailed once, by the subscriber of this event (lock-notice.ts), never in this answer.
+      if (lockedNow) await events.publish({ type: 'account.locked', accountId, ip: context.ip, data: { factor } }, lockedAt);
       return lockedNow;
     },
     async succeed(accountId, context, amr) {

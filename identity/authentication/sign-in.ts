@@ -2,10 +2,11 @@
  * The password step of sign-in, with lockout (design/security.md §2–3).
  *
  * Order matters: the attempt is reserved in PostgreSQL before argon2 runs, so concurrent guesses on any
- * number of instances get at most `maxFailures` wrong-password checks per window. A right password gives its
- * reservation back (it was no failure): that can let one more concurrent guess be checked, but only after the
- * right password itself was checked, so the chance of finding it stays at most `maxFailures` in the guesses
- * made, and failures never exceed `maxFailures`. Unknown account, wrong password,
+ * number of instances get at most `maxFailures` wrong-password checks in any sliding window of
+ * `windowSeconds`, and at most `maxConsecutiveFailures` in a row whatever their pace (NIST SP 800-63B §5.2.2).
+ * A right password gives its reservation back (it was no failure): that can let one more concurrent guess be
+ * checked, but only after the right password itself was checked, so the chance of finding it stays at most
+ * `maxFailures` in the guesses made, and failures never exceed `maxFailures`. Unknown account, wrong password,
  * suspended, closed and refused attempts all spend one argon2 verification and give the same outcome;
  * only the correct password on a locked account learns that it is locked.
  *
@@ -13,7 +14,8 @@
  * the password is told it is locked (and how to get unlocked), it gets one password check per window
  * (`windowSeconds`), reserved atomically: the first right after the lock, then one per window — a burst of
  * guesses against a locked account gets at most one check, and a locked account cannot be worked through
- * at the unlocked rate.
+ * at the unlocked rate. Because a burst can spend that check before the holder tries, the holder is also
+ * emailed when the account locks (lock-notice.ts), whatever the sign-in pages answer.
  */
 import type { Clock } from '../../lib/index.js';
 import { PASSWORD_MAX_LENGTH } from '../../policies/index.js';
@@ -48,7 +50,7 @@ export interface PasswordSignIn {
   /**
    * Checks `login` (user ID or email) and `password`.
    * Records `account.sign_in_failed` (with the real reason, for the audit log only) or nothing on success;
-   * records `account.locked` when this failure exhausted the budget.
+   * records `account.locked` when this failure reached either limit of the lockout policy.
    */
   verifyPassword(login: string, password: string, context?: AttemptContext): Promise<PasswordOutcome>;
 }
@@ -82,7 +84,8 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
         await verifyAgainstDummy(password);
         return fail(!account ? 'unknown_account' : account.passwordHash ? 'password_too_long' : 'no_password', account, context);
       }
-      const reservation = await lockouts.reserveAttempt(account.id, lockout, clock.now());
+      const reservedAt = clock.now();
+      const reservation = await lockouts.reserveAttempt(account.id, lockout, reservedAt);
       if (!reservation.reserved) {
         const lockedCheck = reservation.locked && (await lockouts.reserveLockedCheck(account.id, lockedCheckIntervalSeconds, clock.now()));
         if (!lockedCheck) {
@@ -94,13 +97,15 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
       }
       const correct = await verifyPassword(account.passwordHash, password);
       if (!correct) {
-        const lockedNow = await lockouts.lockIfExhausted(account.id, lockout.maxFailures, clock.now());
+        const lockedAt = clock.now();
+        const lockedNow = await lockouts.lockIfExhausted(account.id, lockout, lockedAt);
         const result = await fail('wrong_password', account, context);
-        if (lockedNow) await events.publish({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, clock.now());
+        // The holder is emailed once, by the subscriber of this event (lock-notice.ts), never in this answer.
+        if (lockedNow) await events.publish({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, lockedAt);
         return result;
       }
       // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
-      await lockouts.releaseAttempt(account.id);
+      await lockouts.releaseAttempt(account.id, reservedAt);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
       const memberships = await accounts.listMemberships(account.id);
       return { outcome: 'ok', account, memberships };

@@ -80,8 +80,8 @@ describe('changes applied by confirmed requests', () => {
     const [maker, checker] = actors as [ChangeRequestActor, ChangeRequestActor];
     const user = await addAccount(world, organization);
     const now = new Date();
-    for (let i = 0; i < 5; i++) await world.identity.stores.lockouts.reserveAttempt(user.id, { maxFailures: 5, windowSeconds: 1800 }, now);
-    expect(await world.identity.stores.lockouts.lockIfExhausted(user.id, 5, now)).toBe(true);
+    for (let i = 0; i < 5; i++) await world.identity.stores.lockouts.reserveAttempt(user.id, { maxFailures: 5, windowSeconds: 1800, maxConsecutiveFailures: 20 }, now);
+    expect(await world.identity.stores.lockouts.lockIfExhausted(user.id, { maxFailures: 5, windowSeconds: 1800, maxConsecutiveFailures: 20 }, now)).toBe(true);
     await confirmed(maker, checker, organization.id, 'unlock_account', { accountId: user.id });
     expect(await world.identity.stores.lockouts.find(user.id)).toMatchObject({ lockedAt: null, attempts: 0 });
   });

@@ -27,7 +27,7 @@ export async function openWorld(): Promise<ChangeRequestWorld> {
     events: createEventBus(),
     mailer: { send: async (m) => void mails.push(m) },
     clock: systemClock,
-    lockout: { maxFailures: 5, windowSeconds: 1800 },
+    lockout: { maxFailures: 5, windowSeconds: 1800, maxConsecutiveFailures: 20 },
     otp: { ttlSeconds: 600, resendIntervalSeconds: 30 },
     displayName: 'connect-iam',
   });

@@ -78,7 +78,7 @@ describe('the emailed one-time code step', () => {
     const { lockouts } = f.identity.stores;
     const anHourAgo = new Date(Date.now() - 3600_000);
     for (let i = 0; i < 5; i++) await lockouts.reserveAttempt(user.id, f.config.lockout, anHourAgo);
-    expect(await lockouts.lockIfExhausted(user.id, 5, anHourAgo)).toBe(true);
+    expect(await lockouts.lockIfExhausted(user.id, f.config.lockout, anHourAgo)).toBe(true);
     const b = browser(f);
     const { page } = await openSignIn(b, 'otp-client', REDIRECT);
     const res = await submitForm(b, page.text, 'User ID or email', { login: user.userId, password: PASSWORD });

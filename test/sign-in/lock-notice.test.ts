@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../support/authenticator.js';
+import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { startAuthorization, submitPassword } from '../support/sign-in.js';
+import type { CapturedMail } from '../support/smtp-capture.js';
+import { textOf, UserAgent } from '../support/user-agent.js';
+
+const REDIRECT = 'http://localhost:7312/auth/callback';
+const SUBJECT = 'connect-iam: your account is locked';
+const INCORRECT = 'The user ID/email or password is incorrect.';
+
+/**
+ * The holder of an account is emailed once when it locks (issue 8 §5): a burst of guesses may spend the one
+ * password check a locked account gets per window, so the sign-in pages cannot be what tells them; and those
+ * pages answer exactly as before, so a guesser learns nothing new.
+ */
+describe('the holder is emailed when their account locks', () => {
+  const clock = new ManualClock(Date.parse('2030-02-07T02:43:00Z'));
+  let t: TestIdp;
+  let c: Awaited<ReturnType<TestIdp['registerClient']>>;
+
+  beforeAll(async () => {
+    // PASSWORD_HASH_QUEUE_LIMIT: room for the burst of 50 concurrent verifications in the argon2 gate.
+    t = await startTestIdp({ TIME_ZONE: 'Asia/Hong_Kong', PASSWORD_HASH_QUEUE_LIMIT: '200' }, { clock });
+    c = await t.registerClient({ clientId: 'lock-notice-client', redirectUri: REDIRECT });
+  });
+  afterAll(() => t?.close());
+
+  async function tryPassword(login: string, password: string) {
+    const ua = new UserAgent();
+    const page = await ua.follow((await startAuthorization(c.rp, REDIRECT)).url.toString());
+    return { ua, page: await submitPassword(ua, page, login, password) };
+  }
+  const lockMails = (email: string): CapturedMail[] => t.smtp.messages.filter((m) => m.to.includes(email) && m.subject === SUBJECT);
+  const events = (accountId: string, type: string) => t.idp.identity.stores.audit.list({ accountId, type, limit: 100 });
+
+  it('sends exactly one email for one lock under 50 concurrent wrong passwords, and the answers stay the same', async () => {
+    const user = await t.createAccount({ userId: 'notice.burst' });
+    const pages = await Promise.all(Array.from({ length: 50 }, (_, i) => tryPassword(user.userId, `burst-wrong-${i}`)));
+    expect(new Set(pages.map((p) => p.page.status))).toEqual(new Set([401]));
+    expect(pages.every((p) => textOf(p.page.html).includes(INCORRECT) && !/locked/i.test(textOf(p.page.html)))).toBe(true);
+
+    const mail = await t.smtp.waitFor(user.email, { predicate: (m) => m.subject === SUBJECT });
+    await t.idp.identity.lockNotices.idle();
+    expect(lockMails(user.email)).toHaveLength(1);
+    expect(mail.text).toContain(`Your connect-iam account ${user.userId} was locked on 07-Feb-2030 10:43 GMT+8`);
+    expect(mail.text).toContain('"Forgot password?"');
+    expect(mail.text).toContain(`${t.issuer}/password/forgot`);
+    expect(mail.text).toContain("ask your organization's delegated administrator to unlock your account");
+    expect(mail.html).toContain(`href="${t.issuer}/password/forgot"`);
+
+    expect(await events(user.id, 'account.locked')).toHaveLength(1);
+    const notified = await events(user.id, 'account.lock_notified');
+    expect(notified).toHaveLength(1);
+    expect(notified[0]?.data).toMatchObject({ sent: true, lockedAt: '2030-02-07T02:43:00.000Z' });
+
+    // The issue's case: the burst spent the locked check, so even the right password is told "incorrect" —
+    // which is why the email, not the page, tells the holder.
+    const right = await tryPassword(user.userId, user.password);
+    expect(textOf(right.page.html)).toContain(INCORRECT);
+    await t.idp.identity.lockNotices.idle();
+    expect(lockMails(user.email)).toHaveLength(1);
+  });
+
+  it('emails the holder when a wrong one-time code locks the account, after the answer that locks', async () => {
+    const user = await t.createAccount({ userId: 'notice.otp' });
+    for (let i = 0; i < 4; i++) await tryPassword(user.userId, `wrong-${i}-password`);
+    const { ua, page } = await tryPassword(user.userId, user.password);
+    expect(textOf(page.html)).toContain('One-time code');
+    const locked = await ua.submit(page, { 'One-time code': '000000' });
+    expect(textOf(locked.html)).toContain('Your account is locked');
+    await t.smtp.waitFor(user.email, { predicate: (m) => m.subject === SUBJECT });
+    await t.idp.identity.lockNotices.idle();
+    expect(lockMails(user.email)).toHaveLength(1);
+    expect((await events(user.id, 'account.locked'))[0]?.data).toMatchObject({ factor: 'otp' });
+  });
+
+  it('sends nothing for failures that do not lock, and another email only for another lock', async () => {
+    const user = await t.createAccount({ userId: 'notice.twice' });
+    for (let i = 0; i < 4; i++) await tryPassword(user.userId, `first-${i}`);
+    await t.idp.identity.lockNotices.idle();
+    expect(lockMails(user.email)).toHaveLength(0);
+    await tryPassword(user.userId, 'first-4');
+    await t.smtp.waitFor(user.email, { predicate: (m) => m.subject === SUBJECT });
+    expect(await t.idp.identity.accounts.unlockAccount(user.id, 'test')).toBe(true);
+    for (let i = 0; i < 5; i++) await tryPassword(user.userId, `second-${i}`);
+    await t.idp.identity.lockNotices.idle();
+    expect(lockMails(user.email)).toHaveLength(2);
+  });
+
+  it('records a failed email with its error id and still answers the guess as before', async () => {
+    const user = await t.createAccount({ userId: 'notice.outage' });
+    t.smtp.setRefusing(true);
+    try {
+      const pages = [];
+      for (let i = 0; i < 5; i++) pages.push((await tryPassword(user.userId, `outage-${i}`)).page);
+      expect(pages.map((p) => p.status)).toEqual([401, 401, 401, 401, 401]);
+      await t.idp.identity.lockNotices.idle();
+    } finally {
+      t.smtp.setRefusing(false);
+    }
+    const [notified] = await events(user.id, 'account.lock_notified');
+    expect(notified?.data).toMatchObject({ sent: false, errorId: expect.any(String) });
+  });
+});
