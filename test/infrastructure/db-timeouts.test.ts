@@ -15,7 +15,7 @@ import { TEST_PASSWORD } from '../support/harness.js';
 import { startAuthorization, submitPassword } from '../support/sign-in.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js';
 import { textOf, UserAgent, type Page } from '../support/user-agent.js';
-import { startTcpProxy, type TcpProxy } from './processes.js';
+import { startFaultProxy, type FaultProxy } from '../faults/support/fault-proxy.js';
 
 const REDIRECT = 'http://localhost:7998/auth/callback';
 
@@ -26,7 +26,7 @@ if (!usingPostgresServer) {
 }
 
 describe.skipIf(!usingPostgresServer)('bounded waits on the PostgreSQL server (a TCP proxy of the test in between)', () => {
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let smtp: SmtpCapture;
   let running: RunningConnectIam;
   let directUrl: string;
@@ -37,7 +37,7 @@ describe.skipIf(!usingPostgresServer)('bounded waits on the PostgreSQL server (a
     const db = await separateProcessDatabase();
     dispose = db.dispose;
     directUrl = db.env.DATABASE_URL!;
-    proxy = await startTcpProxy(directUrl);
+    proxy = await startFaultProxy(directUrl);
     smtp = await startSmtpCapture();
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -95,7 +95,7 @@ describe.skipIf(!usingPostgresServer)('bounded waits on the PostgreSQL server (a
 
   it('answers password POSTs with 503 within a few seconds while the database hangs, three times more of them than the pool holds', async () => {
     const pages = await signInPages(12);
-    proxy.hang();
+    await proxy.blackhole();
     const results = await Promise.all(pages.map(({ ua, page }, i) => submit(ua, page, `slow.${i}`)));
     for (const { answer, seconds } of results) {
       expect(answer).not.toBeInstanceOf(Error);
@@ -105,7 +105,7 @@ describe.skipIf(!usingPostgresServer)('bounded waits on the PostgreSQL server (a
       // statement bound 2 s (+1 s client-side) or connect/acquire bound 2 s, each at most twice on the request's path
       expect(seconds).toBeLessThan(8);
     }
-    proxy.pass();
+    await proxy.pass();
     const [again] = await signInPages(1);
     const { answer } = await submit(again!.ua, again!.page, 'slow.0');
     expect((answer as Page).status).toBeLessThan(400);

@@ -11,7 +11,8 @@ import { startConnectIam, type RunningConnectIam } from '../../server/app.js';
 import { separateProcessDatabase, usingPostgresServer } from '../support/database.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js';
-import { freePort, startTcpProxy, type TcpProxy } from './processes.js';
+import { startFaultProxy, type FaultProxy } from '../faults/support/fault-proxy.js';
+import { freePort } from './processes.js';
 
 /** One GET, timed. */
 async function probe(url: string): Promise<{ status: number; body: Record<string, unknown>; cacheControl: string | null; contentType: string | null; ms: number }> {
@@ -107,7 +108,7 @@ describe.skipIf(usingPostgresServer)('readiness on the embedded database', () =>
 });
 
 describe.skipIf(!usingPostgresServer)('readiness while the PostgreSQL server hangs or is gone (a TCP proxy of the test in between)', () => {
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let smtp: SmtpCapture;
   let running: RunningConnectIam;
   let dispose: () => Promise<void>;
@@ -115,7 +116,7 @@ describe.skipIf(!usingPostgresServer)('readiness while the PostgreSQL server han
   beforeAll(async () => {
     const db = await separateProcessDatabase();
     dispose = db.dispose;
-    proxy = await startTcpProxy(db.env.DATABASE_URL!);
+    proxy = await startFaultProxy(db.env.DATABASE_URL!);
     smtp = await startSmtpCapture();
     const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: proxy.url, SMTP_URL: smtp.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', DEMO_PORTALS: 'false' });
     running = await startConnectIam({ config });
@@ -130,13 +131,13 @@ describe.skipIf(!usingPostgresServer)('readiness while the PostgreSQL server han
 
   it('answers /readyz 503 within seconds of the database hanging, every answer within 200 ms, and 200 again once it answers', async () => {
     await pollUntil(`${running.issuer}/readyz`, (a) => a.status === 200);
-    proxy.hang();
+    await proxy.blackhole();
     const hung = await pollUntil(`${running.issuer}/readyz`, (a) => a.status === 503, 5000);
     expect(hung.at(-1)!.body).toMatchObject({ status: 'not_ready', checks: { database: 'did not answer within 1 s', migrations: 'unknown' } });
     const during = [await probe(`${running.issuer}/readyz`), await probe(`${running.issuer}/healthz`), await probe(`${running.issuer}/readyz`)];
     expect(during.map((a) => a.status)).toEqual([503, 200, 503]);
     for (const answer of [...hung, ...during]) expect(answer.ms).toBeLessThan(200);
-    proxy.pass();
+    await proxy.pass();
     await pollUntil(`${running.issuer}/readyz`, (a) => a.status === 200, 10_000);
   });
 

@@ -1,7 +1,7 @@
 /**
  * What the infrastructure tests drive: connect-iam as the operator runs it (`tsx server/main.ts`, a separate
  * process with its own ports and data folder), an SMTP server that holds each message for a while (so
- * sign-ins stay in flight), and a TCP proxy between the app and PostgreSQL that can stop forwarding.
+ * sign-ins stay in flight). The TCP proxy between the app and its peers is test/faults/support/fault-proxy.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -191,61 +191,5 @@ export async function startSlowSmtp(holdMs: number): Promise<SlowSmtp> {
       }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** A TCP proxy of the test's own: forwards to a target until told to hang (stop forwarding, keep sockets open) or refuse. */
-export interface TcpProxy {
-  port: number;
-  /** `postgres://…` of `targetUrl` with host and port replaced by the proxy's. */
-  url: string;
-  /** Stops forwarding in both directions; new connections are accepted and never answered. */
-  hang(): void;
-  /** Forwards again; every connection open meanwhile is reset (its bytes were lost, as in a network partition). */
-  pass(): void;
-  close(): Promise<void>;
-}
-
-/** Starts a {@link TcpProxy} in front of the PostgreSQL server at `targetUrl`. */
-export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
-  const target = new URL(targetUrl);
-  let hung = false;
-  const sockets = new Set<net.Socket>();
-  const stalled = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => undefined);
-    if (hung) {
-      stalled.add(client);
-      client.pause();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    sockets.add(upstream);
-    upstream.on('close', () => (sockets.delete(upstream), client.destroy()));
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    client.on('data', (data) => void (hung || upstream.write(data)));
-    upstream.on('data', (data) => void (hung || client.write(data)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  const url = new URL(targetUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    port,
-    url: url.toString(),
-    hang: () => void (hung = true),
-    pass() {
-      hung = false;
-      for (const socket of sockets) socket.destroy();
-      stalled.clear();
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
   };
 }
