@@ -163,6 +163,7 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of access tokens (JWT).'),
   ID_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of ID tokens.'),
   REFRESH_TOKEN_TTL_SECONDS: seconds(28800).describe('Lifetime of refresh tokens.'),
+  SIGNING_KEY_RELOAD_SECONDS: seconds(60).describe('How often each instance reads the signing keys from the database: a key rotated by `npm run iam -- keys rotate` (or by another instance) signs tokens here, and appears in its JWKS, within this many seconds.'),
   DEMO_DATA: flag(true).describe('Seed the demo organization, accounts and portal clients into an empty embedded database (never in production).'),
   DEMO_PORTALS: flag(true).describe('Start the eService portal and ECP demo apps with the IdP (never in production).'),
   ESERVICE_PORTAL_PORT: port(3001).describe('Port of the demo eService portal.'),
@@ -236,6 +237,8 @@ export interface Config {
   ttl: { interactionSeconds: number; sessionSeconds: number; sessionMaxAgeSeconds: number; accessTokenSeconds: number; idTokenSeconds: number; refreshTokenSeconds: number };
   /** Largest age of the sign-in, in seconds, that may change an authentication factor on the account page. */
   reauthenticationMaxAgeSeconds: number;
+  /** How often, in seconds, the signing keys are read again from the database (a rotated key takes effect within it). */
+  signingKeyReloadSeconds: number;
   demo: { data: boolean; portals: boolean; eservicePortalPort: number; ecpPort: number };
   /** The admin console (admin-console/): its port. */
   /** `url`: the console's public origin, without a trailing slash. */
@@ -321,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refreshTokenSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     },
     reauthenticationMaxAgeSeconds: e.REAUTHENTICATION_MAX_AGE_SECONDS,
+    signingKeyReloadSeconds: e.SIGNING_KEY_RELOAD_SECONDS,
     demo: {
       data: e.DEMO_DATA && !production,
       portals: e.DEMO_PORTALS && !production,

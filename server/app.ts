@@ -59,7 +59,6 @@ export interface RunningConnectIam {
 }
 
 const SWEEP_INTERVAL_SECONDS = 300;
-const KEY_RELOAD_INTERVAL_SECONDS = 60;
 
 /** Opens the configured database: PostgreSQL at `DATABASE_URL` (with its configured bounds), or the embedded one served on a local socket for the CLI. */
 async function openConfiguredDatabase(config: Config, logger: Logger): Promise<{ database: Database; stopSocket: () => Promise<void> }> {
@@ -124,18 +123,24 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   handle = app;
   started = true;
 
-  // Keys rotated by the CLI (or another instance) take effect here within KEY_RELOAD_INTERVAL_SECONDS:
+  // Keys rotated by the CLI (or another instance) take effect here within SIGNING_KEY_RELOAD_SECONDS:
   // oidc-provider's keystore is fixed at construction, so a changed key set builds a new provider. All
   // protocol state lives in PostgreSQL, so requests in flight and later ones see the same sessions and grants.
+  // One reload at a time: with a short interval, building the provider may take longer than a tick.
+  let reloading = false;
   const keyReload = setInterval(() => {
+    if (reloading) return;
+    reloading = true;
     void (async () => {
       const next = await keys.listJwks(clock.now());
       if (next.map((k) => k.kid).join() === jwks.map((k) => k.kid).join()) return;
       idpApp = await buildIdp(next);
       jwks = next;
       logger.info({ kid: next[0]?.kid }, 'signing keys changed; the IdP now signs with the newest key');
-    })().catch((error: unknown) => logger.warn({ err: error }, 'reloading signing keys failed'));
-  }, KEY_RELOAD_INTERVAL_SECONDS * 1000);
+    })()
+      .catch((error: unknown) => logger.warn({ err: error }, 'reloading signing keys failed'))
+      .finally(() => (reloading = false));
+  }, config.signingKeyReloadSeconds * 1000);
   keyReload.unref();
 
   const sweep = setInterval(() => {
