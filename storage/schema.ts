@@ -108,6 +108,11 @@ export const emailOtpChallenges = pgTable(
     createdAt: instant('created_at').notNull(),
     expiresAt: instant('expires_at').notNull(),
     consumedAt: instant('consumed_at'),
+    /**
+     * When its email was delivered (the outbox worker marked it sent). Of a sign-in's delivered codes only the
+     * newest stays usable: delivering one consumes the older ones. Until then an earlier delivered code keeps working.
+     */
+    deliveredAt: instant('delivered_at'),
   },
   (t) => [index('email_otp_challenges_binding_idx').on(t.accountId, t.bindingId, t.createdAt), index('email_otp_challenges_expires_at_idx').on(t.expiresAt)],
 );

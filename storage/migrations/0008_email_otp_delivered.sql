@@ -1,0 +1,1 @@
+ALTER TABLE "email_otp_challenges" ADD COLUMN "delivered_at" timestamp with time zone;
