@@ -4,8 +4,13 @@
  * URL (as through a load balancer) before it is up. On the embedded database, a second process on the same
  * folder is refused with a message naming the holder, and the first one keeps running.
  */
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { separateProcessDatabase, usingPostgresServer } from '../support/database.js';
+import { loadConfig } from '../../lib/index.js';
+import { ensureFirstPartyClient } from '../../server/first-party-client.js';
+import { sealingKeysOf } from '../../server/wiring.js';
+import { createClientStore } from '../../storage/index.js';
+import { openTestDatabase, separateProcessDatabase, usingPostgresServer } from '../support/database.js';
 import { freePort, spawnServer, stopServer, untilListening, type ServerProcess } from './processes.js';
 
 const RUNS = 5;
@@ -41,6 +46,21 @@ describe('instances starting together', () => {
       }
       expect(await Promise.all(pair.map((s) => stopServer(s)))).toEqual([0, 0]);
       servers.splice(0);
+    }
+  });
+
+  it('registers the console client once when ten start-ups ask at the same moment, and all get its one secret', async () => {
+    const database = await openTestDatabase();
+    try {
+      const clients = createClientStore(database, sealingKeysOf(loadConfig({})));
+      const app = { clientId: 'admin-console', clientName: 'Admin console', origin: 'http://127.0.0.1:3003' };
+      // Open the pool's connections first, so the ten look-ups really run side by side (as on ten instances).
+      await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`select pg_sleep(0.05)`)));
+      const secrets = await Promise.all(Array.from({ length: 10 }, () => ensureFirstPartyClient(clients, app)));
+      expect(new Set(secrets).size).toBe(1);
+      expect((await clients.list()).map((c) => c.clientId)).toEqual(['admin-console']);
+    } finally {
+      await database.close();
     }
   });
 
