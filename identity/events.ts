@@ -16,7 +16,7 @@ export const EVENT_TYPES = {
   'account.lock_notified': 'The holder of an account that had just locked was emailed when it locked and how to unlock it (data.lockedAt); data.sent is false, with data.errorId in the error log, when the email could not be sent.',
   'account.unlocked': 'The lock was cleared.',
   'account.signed_out': 'The IdP session ended (RP-initiated logout).',
-  'email_otp.sent': 'A one-time code was emailed for a sign-in.',
+  'email_otp.sent': 'A one-time code for a sign-in was delivered to the mail server (the outbox worker sent it; until then the code page says it is being sent, and earlier codes keep working).',
   'authenticator.registration_started': 'A new authenticator app secret was issued (pending until a correct code confirms it); data.via is sign_in or account_page.',
   'authenticator.registered': 'An authenticator app registration was confirmed by a correct code; data.replaced says whether it replaced an earlier app (whose codes stopped working), data.campaignId the campaign it answered. A replacement on the account page also ended the account\'s other sessions and grants (data.grants, data.sessions, data.clients; data.logouts: each ended session\'s sid at each client, sent a back-channel logout token).',
   'authenticator.removed': 'The account holder removed their authenticator app (after a fresh code); they sign in with emailed codes. Every other session and grant of the account ended (data.grants, data.sessions, data.clients, data.logouts).',
@@ -27,8 +27,9 @@ export const EVENT_TYPES = {
   'campaign.created': 'The operator created a re-registration campaign (data: registeredBefore, effectiveFrom, skipUntil).',
   'campaign.closed': 'The operator closed a re-registration campaign; it asks nobody any more.',
   'password_reset.requested': 'Someone asked for a password reset ("Forgot password?"). data.outcome (audit only, never shown) is accepted, unknown_account, phone_mismatch, account_suspended, account_closed or rate_limited.',
-  'password_reset.email_sent': 'A reset link (data.purpose reset) or a new account\'s set-password link (data.purpose set_password, data.reference of the change request) was emailed; older links of the same purpose stopped working. data.expiresAt is when this one expires.',
-  'password_reset.email_failed': 'A recovery email could not be sent (data.email: reset_link, password_changed or set_password_link; data.errorId is in the error log).',
+  'password_reset.email_sent': 'A reset link (data.purpose reset) or a new account\'s set-password link (data.purpose set_password, data.reference of the change request) was delivered to the mail server by the outbox worker; older links of the same purpose stopped working. data.expiresAt is when this one expires.',
+  'password_reset.email_failed': 'A recovery email could not be put in the mail outbox (the database failed; data.email: reset_link, password_changed or set_password_link; data.errorId is in the error log). Delivery failures are mail.delivery_failed.',
+  'mail.delivery_failed': 'The outbox worker gave up an email after MAIL_MAX_ATTEMPTS failed attempts, or because what it carried expired first (data.mailId, data.purpose: email_otp, reset_link, set_password_link or notification; data.attempts; data.error). Each failed attempt before was logged (warn) and retried with back-off; the operator console lists such mail. A reset link given up returns its slot of PASSWORD_RESET_ACCOUNT_LIMIT.',
   'password_reset.link_rejected': 'A new password was submitted through a link that another request had just used (data.reason).',
   'password_reset.completed': 'The password was set through a link: lockout cleared, data.grants grants and data.sessions sessions ended (data.clients: the applications that held them; those with a back-channel logout URI were sent a logout token). data.purpose reset: the person was emailed a notice; set_password: a new account chose its first password.',
   'account.functions_changed': 'A confirmed change request replaced the functions of the account\'s membership (data.before, data.after, data.reference). When they differ, the grants that released the old functions (scope organization) were revoked, with their refresh and opaque access tokens: data.grants counts them and data.clients lists the applications that held them, and those with a back-channel logout URI were sent a logout token. The IdP session stays, so the person is signed in again without a password.',
@@ -66,14 +67,41 @@ export interface EventInput {
   data?: Record<string, unknown>;
 }
 
+/**
+ * How an event reached a subscriber. `recorded`: it is already in the audit log, written in the transaction of
+ * the change it describes (design/style.md), so the audit log must not append it again.
+ */
+export interface EventDelivery {
+  recorded: boolean;
+}
+
 /** A subscriber; rejections propagate to the publisher. */
-export type EventSubscriber = (event: AuditEvent) => Promise<void> | void;
+export type EventSubscriber = (event: AuditEvent, delivery: EventDelivery) => Promise<void> | void;
 
 /** Publishes domain events to its subscribers. */
 export interface EventBus {
-  /** Stamps the event with an id and `now`, then awaits every subscriber. Returns the stamped event. */
+  /** Stamps the event with an id and `now` ({@link stampEvent}), then awaits every subscriber. Returns the stamped event. */
   publish(input: EventInput, now: Date): Promise<AuditEvent>;
+  /**
+   * Awaits every subscriber with `event` (`recorded: true`): an event stamped by {@link stampEvent} and appended
+   * to the audit log in its change's transaction. Call it once that transaction has committed.
+   */
+  publishRecorded(event: AuditEvent): Promise<void>;
   subscribe(subscriber: EventSubscriber): void;
+}
+
+/** The event `input` describes, with a new id and `now` as the time it occurred. */
+export function stampEvent(input: EventInput, now: Date): AuditEvent {
+  return {
+    id: newId(),
+    type: input.type,
+    occurredAt: now,
+    accountId: input.accountId ?? null,
+    organizationId: input.organizationId ?? null,
+    actor: input.actor ?? null,
+    ip: input.ip ?? null,
+    data: input.data ?? {},
+  };
 }
 
 /** Creates an {@link EventBus} with no subscribers. */
@@ -81,18 +109,12 @@ export function createEventBus(): EventBus {
   const subscribers: EventSubscriber[] = [];
   return {
     async publish(input, now) {
-      const event: AuditEvent = {
-        id: newId(),
-        type: input.type,
-        occurredAt: now,
-        accountId: input.accountId ?? null,
-        organizationId: input.organizationId ?? null,
-        actor: input.actor ?? null,
-        ip: input.ip ?? null,
-        data: input.data ?? {},
-      };
-      for (const subscriber of subscribers) await subscriber(event);
+      const event = stampEvent(input, now);
+      for (const subscriber of subscribers) await subscriber(event, { recorded: false });
       return event;
+    },
+    async publishRecorded(event) {
+      for (const subscriber of subscribers) await subscriber(event, { recorded: true });
     },
     subscribe(subscriber) {
       subscribers.push(subscriber);

@@ -2,8 +2,8 @@
  * {@link AuditStore} on PostgreSQL: append-only `audit_events`, listed newest first.
  */
 import { and, desc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
-import type { AuditQuery, AuditStore } from '../identity/index.js';
-import type { Db } from './database.js';
+import type { AuditEvent, AuditQuery, AuditStore } from '../identity/index.js';
+import type { Db, Executor } from './database.js';
 import { isUuid } from './postgres-errors.js';
 import { auditEvents, memberships } from './schema.js';
 
@@ -29,12 +29,15 @@ function conditions(db: Db, query: AuditQuery): SQL[] {
   return where.filter((c): c is SQL => c !== undefined);
 }
 
+/** Appends `events` through `executor` (the pool, or a transaction whose change they describe). */
+export async function appendAuditEventsOn(executor: Executor, events: AuditEvent[]): Promise<void> {
+  if (events.length > 0) await executor.insert(auditEvents).values(events);
+}
+
 /** Creates the audit store over `db`. */
 export function createAuditStore(db: Db): AuditStore {
   return {
-    async append(event) {
-      await db.insert(auditEvents).values(event);
-    },
+    append: (event) => appendAuditEventsOn(db, [event]),
 
     async list(query) {
       const ids = [query.accountId, query.organizationId, query.visibleToOrganizationId];

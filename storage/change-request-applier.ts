@@ -1,6 +1,6 @@
 /**
  * {@link ChangeApplier} on a transaction: the changes a confirmed change request makes, committed together
- * with its status change. Account creation reuses the account store's organization-row lock and count
+ * with its status change and its audit events. Account creation reuses the account store's organization-row lock and count
  * (design/security.md §8); ending sessions, and revoking the grants that released changed functions, reuse the
  * grant revocation (design/security.md §9).
  */
@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import type { ChangeApplier } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import { insertUnderQuota } from './account-store.js';
+import { appendAuditEventsOn } from './audit-store.js';
 import type { Executor } from './database.js';
 import { clearLockoutOn } from './lockout-store.js';
 import { revokeAccountGrantsOn, revokeFunctionGrantsOn } from './oidc-grant-revocation.js';
@@ -50,6 +51,8 @@ export function createChangeApplier(tx: Executor): ChangeApplier {
     endSessions: (accountId, now) => revokeAccountGrantsOn(tx, accountId, now),
 
     revokeFunctionGrants: (accountId, now) => revokeFunctionGrantsOn(tx, accountId, now),
+
+    recordEvents: (events) => appendAuditEventsOn(tx, events),
   };
 }
 

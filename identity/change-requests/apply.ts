@@ -1,6 +1,7 @@
 /**
  * What a confirmed request changes, run inside the transaction of its transition (storage's
- * {@link ChangeApplier}), and the audit events it yields — published once the transaction has committed.
+ * {@link ChangeApplier}), and the audit events it yields — which the caller writes in that transaction too
+ * (`recordInTransaction`) and publishes once it has committed.
  * Suspending or closing an account ends its sessions and grants in the same transaction (design/security.md §9).
  * Changing functions revokes the grants that released the old ones (their refresh and opaque access tokens), so
  * clients that copied them sign the person in again; the IdP session stays (docs/policies.md).

@@ -10,7 +10,7 @@ import { completionOf, OPERATOR_REASON_MESSAGES } from './completion.js';
 import { getForActor, parseField, rejectionComment, stepMessage, type ChangeRequestActor, type ChangeRequestContext } from './context.js';
 import type { ChangeRequest, ChangeRequestView } from './model.js';
 import { notifyMaker } from './notify.js';
-import { publishTransition } from './publish.js';
+import { publishRecorded, publishTransition, recordInTransaction, transitionEvent } from './publish.js';
 import { refusal, VERSION_CHANGED } from './refusals.js';
 import { step, transitionOrExplain } from './transition.js';
 
@@ -39,8 +39,9 @@ async function recordingRefusal<T>(ctx: ChangeRequestContext, request: ChangeReq
 }
 
 /**
- * Confirms the claimed request at `reviewedVersion`: applies it and completes it (one transaction; for
- * `create_account` with the organization row locked), or sends it to the operator without applying anything
+ * Confirms the claimed request at `reviewedVersion`: applies it and completes it (one transaction, with its
+ * audit events; for `create_account` with the organization row locked), or sends it to the operator without
+ * applying anything
  * ({@link completionOf}: DA appointment or removal, or an account-wide change to an account that is also a
  * member of another organization; docs/policies.md).
  * @throws DomainError `forbidden` (own request), `conflict` (not claimed by the actor, already decided, or
@@ -60,14 +61,16 @@ export async function confirm(ctx: ChangeRequestContext, actor: ChangeRequestAct
   const now = ctx.clock.now();
   const guard = { from: ['claimed'] as const, checkerId: actor.accountId, notMakerId: actor.accountId, version: reviewedVersion };
   const change = { status, step: step('confirmed', status, actor.accountId, now, message), decidedAt: now, ...(toOperator ? {} : { completedAt: now, accountId: request.accountId ?? newId() }) } as const;
-  const { updated, applied } = await recordingRefusal(ctx, request, actor, async () => {
-    if (toOperator) return { updated: await transitionOrExplain(ctx, request, actor.accountId, 'confirm', guard, change, reviewedVersion), applied: [] };
-    const done = await ctx.changeRequests.transitionAndApply(request.id, guard, change, (applier, r) => applyChange(applier, r, ctx.quota, actor.accountId, now));
-    if (done) return { updated: done.request, applied: done.applied };
+  const confirmed = { version: reviewedVersion, ...(completion.reason ? { operatorReason: completion.reason } : {}) };
+  const { updated, recorded } = await recordingRefusal(ctx, request, actor, async () => {
+    const done = await ctx.changeRequests.transitionAndApply(request.id, guard, change, async (applier, r) =>
+      recordInTransaction(ctx, applier, [transitionEvent('change_request.confirmed', r, actor, confirmed), ...(toOperator ? [] : await applyChange(applier, r, ctx.quota, actor.accountId, now))]),
+    );
+    if (done) return { updated: done.request, recorded: done.applied };
     throw refusal((await ctx.changeRequests.findById(request.id))!, actor.accountId, 'confirm', ctx.timeZone, reviewedVersion);
   });
-  await publishTransition(ctx, 'change_request.confirmed', updated, actor, { version: reviewedVersion, ...(completion.reason ? { operatorReason: completion.reason } : {}) });
-  await afterApplied(ctx, updated, applied);
+  if (toOperator) await publishRecorded(ctx, recorded);
+  else await afterApplied(ctx, updated, recorded);
   await notifyMaker(ctx, updated, null, completion.reason ? OPERATOR_REASON_MESSAGES[completion.reason] : null);
   return (await ctx.changeRequests.findById(requestId))!;
 }

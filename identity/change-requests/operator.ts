@@ -1,7 +1,7 @@
 /**
  * The operator's end of a request that needs them (appointing or removing a DA, design/domain.md; an
  * account-wide change to an account shared with another organization, docs/policies.md): complete it — the
- * change is applied in the transaction of the transition, and its mails and back-channel logouts follow as
+ * change and its audit events are written in the transaction of the transition, and its mails and back-channel logouts follow as
  * when a checker completes one — or reject it with a comment. The caller (the console) has already
  * established that `operator` holds the operator role.
  */
@@ -11,7 +11,7 @@ import { applyChange } from './apply.js';
 import { parseField, rejectionComment, stepMessage, type ChangeRequestContext } from './context.js';
 import type { ChangeRequestView } from './model.js';
 import { notifyMaker } from './notify.js';
-import { publishTransition } from './publish.js';
+import { publishTransition, recordInTransaction, transitionEvent } from './publish.js';
 import { refusal } from './refusals.js';
 import { step, transitionOrExplain } from './transition.js';
 
@@ -31,9 +31,10 @@ export async function completeByOperator(ctx: ChangeRequestContext, operator: st
   const message = parseField(stepMessage, 'message', input.message);
   const now = ctx.clock.now();
   const change = { status: 'completed' as const, completedAt: now, step: step('completed', 'completed', operator, now, message) };
-  const done = await ctx.changeRequests.transitionAndApply(request.id, { from: ['sent_to_operator'] }, change, (applier, r) => applyChange(applier, r, ctx.quota, operator, now));
+  const done = await ctx.changeRequests.transitionAndApply(request.id, { from: ['sent_to_operator'] }, change, async (applier, r) =>
+    recordInTransaction(ctx, applier, [transitionEvent('change_request.completed', r, { operator }), ...(await applyChange(applier, r, ctx.quota, operator, now))]),
+  );
   if (!done) throw refusal((await ctx.changeRequests.findById(request.id))!, operator, 'complete', ctx.timeZone);
-  await publishTransition(ctx, 'change_request.completed', done.request, { operator });
   await afterApplied(ctx, done.request, done.applied);
   await notifyMaker(ctx, done.request);
   return (await ctx.changeRequests.findById(requestId))!;

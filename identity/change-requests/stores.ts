@@ -2,7 +2,7 @@
  * What change requests need from storage. Every transition is one conditional UPDATE (or one transaction
  * around it), so concurrent callers resolve to exactly one winner (design/security.md §1, §8).
  */
-import type { Account, AccountStatus, Membership } from '../model.js';
+import type { Account, AccountStatus, AuditEvent, Membership } from '../model.js';
 import type { EndedSessions } from '../recovery/stores.js';
 import type { ChangeRequest, ChangeRequestStatus, ChangeRequestStep, ChangeRequestType, ChangeRequestView } from './model.js';
 
@@ -38,7 +38,8 @@ export interface TransitionChange {
 
 /**
  * The changes a confirmed request applies, inside the transaction of its transition: they commit together
- * with the status change or not at all. Times are instants; nothing here publishes events.
+ * with the status change or not at all. Times are instants; the change's audit events are written here
+ * ({@link ChangeApplier.recordEvents}), and published on the bus only after the transaction committed.
  */
 export interface ChangeApplier {
   /**
@@ -66,6 +67,8 @@ export interface ChangeApplier {
    * its other grants stay. @returns the grants revoked (`sessions` is 0) and the clients that held them.
    */
   revokeFunctionGrants(accountId: string, now: Date): Promise<EndedSessions>;
+  /** Appends the change's audit events (already stamped) in its transaction: they commit with it or not at all. */
+  recordEvents(events: AuditEvent[]): Promise<void>;
 }
 
 /** Filters for {@link ChangeRequestStore.list}; all optional, combined with AND; newest update first. */

@@ -48,9 +48,11 @@ export interface FaultProxy {
   refuse(): Promise<void>;
   /**
    * Once, resets the connection carrying the first chunk for which `match` holds, before that chunk is
-   * forwarded (so the peer never sees it); other connections are untouched. Resolves when it fired.
+   * forwarded (so its receiver never sees it); other connections are untouched. Resolves when it fired.
+   * `connection` numbers the proxy's connections (from 1), for matches that follow one connection's exchange.
+   * A chunk is what one read returned: a protocol message may span chunks, and a chunk may hold several.
    */
-  resetWhen(match: (chunk: Buffer, direction: Direction) => boolean): Promise<void>;
+  resetWhen(match: (chunk: Buffer, direction: Direction, connection: number) => boolean): Promise<void>;
   /** Connections open now (app side). */
   connections(): number;
   /** Destroys every connection and stops listening. */
@@ -59,6 +61,7 @@ export interface FaultProxy {
 
 /** One app connection and the peer connection it is forwarded to (none while black-holed from the start). */
 interface Link {
+  id: number;
   client: net.Socket;
   upstream: net.Socket | null;
   /** Bytes were swallowed while black-holed: the stream can no longer be resumed. */
@@ -86,7 +89,8 @@ export async function startFaultProxy(target: string | { host: string; port: num
   const to = typeof target === 'string' ? { host: new URL(target).hostname, port: Number(new URL(target).port || defaultPort(target)) } : target;
   let mode: FaultMode = { kind: 'pass' };
   const links = new Set<Link>();
-  const triggers = new Set<{ match: (chunk: Buffer, direction: Direction) => boolean; fired: () => void }>();
+  const triggers = new Set<{ match: (chunk: Buffer, direction: Direction, connection: number) => boolean; fired: () => void }>();
+  let accepted = 0;
   let server: net.Server | null = null;
   let listening: Promise<void> | null = null;
   let port = 0;
@@ -99,7 +103,7 @@ export async function startFaultProxy(target: string | { host: string; port: num
 
   const forward = (link: Link, direction: Direction, chunk: Buffer) => {
     for (const trigger of triggers) {
-      if (trigger.match(chunk, direction)) {
+      if (trigger.match(chunk, direction, link.id)) {
         triggers.delete(trigger);
         drop(link);
         trigger.fired();
@@ -143,7 +147,7 @@ export async function startFaultProxy(target: string | { host: string; port: num
       hardClose(client);
       return;
     }
-    const link: Link = { client, upstream: null, corrupt: false, queue: { up: Promise.resolve(), down: Promise.resolve() }, pending: { up: 0, down: 0 } };
+    const link: Link = { id: ++accepted, client, upstream: null, corrupt: false, queue: { up: Promise.resolve(), down: Promise.resolve() }, pending: { up: 0, down: 0 } };
     links.add(link);
     client.on('close', () => {
       links.delete(link);
