@@ -7,7 +7,7 @@ describe('configuration', () => {
     expect(config.issuer).toBe('http://localhost:3000');
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
-    expect(config.lockout).toEqual({ maxFailures: 5, windowSeconds: 1800 });
+    expect(config.lockout).toEqual({ maxFailures: 5, windowSeconds: 1800, maxConsecutiveFailures: 20 });
     expect(config.otp.ttlSeconds).toBe(600);
     expect(config.encryptionKey).toHaveLength(32);
   });
