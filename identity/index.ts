@@ -18,6 +18,9 @@ import { createOrganizationService, type OrganizationService } from './organizat
 import type { IdentityStores, LockoutPolicy } from './stores.js';
 import type { Logger } from '../lib/index.js';
 import { createChangeRequestService, type ChangeRequestService } from './change-requests/index.js';
+import { createMailDelivery, DEFAULT_MAIL_DELIVERY_SETTINGS, type MailDelivery, type MailDeliverySettings } from './mail/delivery.js';
+import { createOutboxMailer } from './mail/outbox-mailer.js';
+import { listUndeliveredMail, type UndeliveredMailView } from './mail/undelivered.js';
 import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings } from './recovery/password-recovery.js';
 
 export * from './model.js';
@@ -26,7 +29,10 @@ export * from './events.js';
 export { hashPassword, verifyPassword, admitPasswordWork, configurePasswordHashing, ARGON2_OPTIONS, DEFAULT_PASSWORD_HASHING_LIMITS, type PasswordHashingLimits } from './credentials/password.js';
 export { createAccountInput, type AccountService, type AccountView } from './accounts/account-service.js';
 export { createOrganizationInput, type OrganizationService } from './organizations/organization-service.js';
-export { maskEmail, type EmailOtpFactor, type OtpOutcome } from './authentication/email-otp.js';
+export { maskEmail, type CodeDelivery, type EmailOtpFactor, type OtpOutcome } from './authentication/email-otp.js';
+export * from './mail/stores.js';
+export { DEFAULT_MAIL_DELIVERY_SETTINGS, retryDelaySeconds, type MailDelivery, type MailDeliverySettings } from './mail/delivery.js';
+export type { UndeliveredMailView } from './mail/undelivered.js';
 export type { PasswordSignIn, PasswordOutcome, AttemptContext } from './authentication/sign-in.js';
 export { APP_SIGN_IN_AMR, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
 export { newTotpSecret, normalizeTotpCode, verifyTotp } from './authentication/totp.js';
@@ -44,7 +50,13 @@ export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings
 export interface IdentityDeps {
   stores: IdentityStores;
   events: EventBus;
+  /**
+   * The transport that really sends (lib `createMailer`: SMTP or `.eml` files). Identity never calls it in a
+   * request: every email goes through the durable outbox (`stores.mailOutbox`) and {@link Identity.mailDelivery}.
+   */
   mailer: Mailer;
+  /** Retries and polling of the outbox worker; default {@link DEFAULT_MAIL_DELIVERY_SETTINGS}. */
+  mailDelivery?: MailDeliverySettings;
   clock: Clock;
   lockout: LockoutPolicy;
   otp: { ttlSeconds: number; resendIntervalSeconds: number };
@@ -78,6 +90,13 @@ export interface Identity {
   changePassword: ChangePassword;
   /** Maker-checker change requests of delegated administrators. */
   changeRequests: ChangeRequestService;
+  /**
+   * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
+   * adds polling for retries and other processes' messages; `stop()` before the database closes.
+   */
+  mailDelivery: MailDelivery;
+  /** Mail that is retrying or was given up, recipients masked (operator console). */
+  listUndeliveredMail(limit?: number): Promise<UndeliveredMailView[]>;
   stores: IdentityStores;
   events: EventBus;
 }
@@ -87,24 +106,29 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const { stores, events, clock } = deps;
   recordEventsInAudit(events, stores.audit);
   const authenticatorPolicy = deps.authenticatorPolicy ?? DEFAULT_AUTHENTICATOR_POLICY;
+  const mailDelivery = createMailDelivery({ outbox: stores.mailOutbox, transport: deps.mailer, events, clock, settings: deps.mailDelivery ?? DEFAULT_MAIL_DELIVERY_SETTINGS, logger: deps.logger });
+  // Every email of the services below is an outbox row first.
+  const mailer = createOutboxMailer(stores.mailOutbox, mailDelivery, clock);
   const passwordSignIn = createPasswordSignIn({ accounts: stores.accounts, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   const issuer = deps.issuer ?? 'http://localhost:3000';
-  const lockNotices = notifyHolderWhenLocked({ events, accounts: stores.accounts, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone ?? 'UTC', forgotPasswordUrl: `${issuer}/password/forgot`, logger: deps.logger });
-  const recovery = createPasswordRecovery({ ...stores, events, mailer: deps.mailer, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, setPasswordUrl: (token) => `${issuer}/password/set/${token}`, logger: deps.logger });
+  const lockNotices = notifyHolderWhenLocked({ events, accounts: stores.accounts, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone ?? 'UTC', forgotPasswordUrl: `${issuer}/password/forgot`, logger: deps.logger });
+  const recovery = createPasswordRecovery({ ...stores, events, mailer, delivery: mailDelivery, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, setPasswordUrl: (token) => `${issuer}/password/set/${token}`, logger: deps.logger });
   const authenticatorApp = createAuthenticatorAppFactor({ authenticators: stores.authenticators, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   return {
     accounts: createAccountService({ accounts: stores.accounts, organizations: stores.organizations, lockouts: stores.lockouts, events, clock }),
     organizations: createOrganizationService({ organizations: stores.organizations, events, clock }),
     passwordSignIn,
     lockNotices,
-    emailOtp: createEmailOtpFactor({ ...stores, events, mailer: deps.mailer, clock, lockout: deps.lockout, otp: deps.otp, displayName: deps.displayName }),
+    emailOtp: createEmailOtpFactor({ ...stores, events, delivery: mailDelivery, clock, lockout: deps.lockout, otp: deps.otp, displayName: deps.displayName }),
     authenticatorApp,
-    authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer: deps.mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),
+    authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),
     campaigns: createCampaignService({ campaigns: stores.campaigns, authenticators: stores.authenticators, events, clock, policy: authenticatorPolicy }),
     authenticatorPolicy,
-    changePassword: createChangePassword({ accounts: stores.accounts, accountSessions: stores.accountSessions, passwordSignIn, events, mailer: deps.mailer, clock, displayName: deps.displayName }),
+    changePassword: createChangePassword({ accounts: stores.accounts, accountSessions: stores.accountSessions, passwordSignIn, events, mailer, clock, displayName: deps.displayName }),
     recovery,
-    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer: deps.mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
+    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
+    mailDelivery,
+    listUndeliveredMail: (limit) => listUndeliveredMail(stores.mailOutbox, limit),
     stores,
     events,
   };

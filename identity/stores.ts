@@ -5,6 +5,7 @@
 import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
+import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
 /** Organizations and their participant IDs. */
@@ -107,17 +108,30 @@ export interface LockoutStore {
   find(accountId: string): Promise<LockoutState | null>;
 }
 
+/** An emailed code with the state of its email (identity decides what the code page may claim from it). */
+export interface EmailOtpDelivery extends EmailOtpChallenge {
+  /** When its email was delivered (the outbox marked it sent); null until then. */
+  deliveredAt: Date | null;
+  /** Its outbox message: `status` (pending, sent, failed), attempts so far and the last failure; null when none exists. */
+  mail: { status: 'pending' | 'sent' | 'failed'; attempts: number; lastError: string | null } | null;
+}
+
 /** Emailed one-time codes. */
 export interface EmailOtpStore {
   /**
-   * Stores a new challenge and marks every unconsumed earlier challenge of the same binding consumed, in one
-   * transaction. With `replaces` (the id of the newest challenge the caller saw), issues only if that challenge
-   * is still unconsumed, taking its row lock, so of concurrent resends exactly one issues a code.
-   * @returns false when `replaces` was given and already consumed (nothing stored); true otherwise.
+   * Stores a new challenge and the outbox message carrying its code, in one transaction. Earlier codes of the
+   * binding keep working: only when this one's email is delivered (the outbox's `markSent`) do they stop. With
+   * `replaces` (the id of the newest challenge the caller saw), issues only while that challenge is still the
+   * newest of the binding, taking its row lock, so of concurrent resends exactly one issues a code. Messages of the
+   * binding's earlier codes that were never delivered and that no worker holds are withdrawn (those codes consumed),
+   * so at most one undelivered code per sign-in waits in the outbox.
+   * @returns false when `replaces` was given and a newer challenge exists (nothing stored); true otherwise.
    */
-  issue(challenge: EmailOtpChallenge, replaces?: string): Promise<boolean>;
-  /** The newest challenge of this account and binding, consumed or not; null when none. */
-  findLatest(accountId: string, bindingId: string): Promise<EmailOtpChallenge | null>;
+  issue(challenge: EmailOtpChallenge, replaces: string | undefined, mail: OutboxMail): Promise<boolean>;
+  /** The newest challenge of this account and binding, consumed or not, with its delivery; null when none. */
+  findLatest(accountId: string, bindingId: string): Promise<EmailOtpDelivery | null>;
+  /** The binding's unconsumed challenges (expired ones included), newest first, with their delivery; at most 20. */
+  listUnconsumed(accountId: string, bindingId: string): Promise<EmailOtpDelivery[]>;
   /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
   consume(id: string, now: Date): Promise<boolean>;
 }
@@ -166,6 +180,8 @@ export interface IdentityStores {
   authenticators: AuthenticatorStore;
   campaigns: CampaignStore;
   changeRequests: ChangeRequestStore;
+  /** The durable mail outbox (identity/mail/stores.ts). */
+  mailOutbox: MailOutboxStore;
 }
 
 /**

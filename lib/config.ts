@@ -79,6 +79,14 @@ export const environmentSchema = z.object({
     .string()
     .default('connect-iam <no-reply@localhost>')
     .describe('From address of every email (a no-reply address).'),
+  SMTP_TIMEOUT_SECONDS: z.coerce.number().positive().max(10).default(10).describe(
+    'Longest wait on the SMTP server, at most 10: to connect, for its greeting, and for each answer while sending (nodemailer connectionTimeout, greetingTimeout, socketTimeout). A message whose attempt times out is retried by the outbox worker; no request ever waits on SMTP.',
+  ),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10).describe('Delivery attempts of an email before the outbox gives it up (`mail.delivery_failed`, listed in the operator console).'),
+  MAIL_RETRY_INITIAL_SECONDS: z.coerce.number().positive().default(5).describe('Wait after the first failed delivery attempt of an email; doubled after each further one, up to MAIL_RETRY_MAX_SECONDS. Fractions allowed.'),
+  MAIL_RETRY_MAX_SECONDS: z.coerce.number().positive().default(600).describe('Longest wait between two delivery attempts of an email.'),
+  MAIL_POLL_SECONDS: z.coerce.number().positive().default(5).describe('How often each instance looks for due emails in the outbox (retries, and emails of instances that stopped); new emails are sent at once without waiting for it. Fractions allowed.'),
+  MAIL_LEASE_SECONDS: z.coerce.number().positive().default(60).describe('How long an instance reserves an email for one delivery attempt (`FOR UPDATE SKIP LOCKED` then a lease); after it, another instance may retry it. Keep it above 3 × SMTP_TIMEOUT_SECONDS.'),
   DISPLAY_NAME: z.string().min(1).default('connect-iam').describe('Name shown on pages, in email subjects and as the authenticator issuer.'),
   TIME_ZONE: z
     .string()
@@ -211,6 +219,8 @@ export interface Config {
   shutdown: { delaySeconds: number; graceSeconds: number };
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The mail outbox and its transport: SMTP timeout, retry schedule, polling and lease; seconds (fractions allowed). */
+  mail: { smtpTimeoutSeconds: number; maxAttempts: number; retryInitialSeconds: number; retryMaxSeconds: number; pollSeconds: number; leaseSeconds: number };
   displayName: string;
   /** IANA time zone of times on screen and in change-request mails, e.g. `Asia/Hong_Kong`. */
   timeZone: string;
@@ -294,6 +304,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdown: { delaySeconds: e.SHUTDOWN_DELAY_SECONDS, graceSeconds: e.SHUTDOWN_GRACE_SECONDS },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mail: {
+      smtpTimeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+      retryInitialSeconds: e.MAIL_RETRY_INITIAL_SECONDS,
+      retryMaxSeconds: e.MAIL_RETRY_MAX_SECONDS,
+      pollSeconds: e.MAIL_POLL_SECONDS,
+      leaseSeconds: e.MAIL_LEASE_SECONDS,
+    },
     displayName: e.DISPLAY_NAME,
     timeZone: e.TIME_ZONE,
     cookieKeys: e.COOKIE_KEYS,

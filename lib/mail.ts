@@ -19,24 +19,33 @@ export interface MailMessage {
 /** Sends mail. Implementations throw when delivery fails; callers decide whether that is fatal. */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+  /** Closes pooled connections, if any (at shutdown). */
+  close?(): void;
 }
 
-/** Where mail goes: an SMTP URL, or an outbox folder. */
-export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl: string } | { outboxDir: string });
+/**
+ * Where mail goes: an SMTP URL, or an outbox folder. `timeoutSeconds` (SMTP only, default 10, at most 10) bounds
+ * connecting, the server's greeting and each wait for an answer (nodemailer connectionTimeout, greetingTimeout,
+ * socketTimeout), so a hung server fails an attempt within it.
+ */
+export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl: string; timeoutSeconds?: number } | { outboxDir: string });
 
 /**
- * Creates a {@link Mailer}.
- * @throws on `send` when the SMTP server refuses or cannot be reached (nodemailer's error as `cause`).
+ * Creates a {@link Mailer}. Over SMTP it keeps a small pool of connections (`pool: true`), reused across messages.
+ * @throws on `send` when the SMTP server refuses, cannot be reached or does not answer within the timeout
+ *   (nodemailer's error, with `responseCode` when the server refused).
  */
 export function createMailer(options: MailTransportOptions): Mailer {
   const { from, logger } = options;
   if ('smtpUrl' in options) {
-    const transport = nodemailer.createTransport(options.smtpUrl);
+    const timeout = Math.min(10, options.timeoutSeconds ?? 10) * 1000;
+    const transport = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 3, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as Parameters<typeof nodemailer.createTransport>[0]);
     return {
       async send(message) {
         const info = await transport.sendMail({ from, ...message });
         logger.info({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
       },
+      close: () => transport.close(),
     };
   }
   const outboxDir = options.outboxDir;

@@ -122,6 +122,9 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   app.use((req, res, next) => idpApp(req, res, next));
   handle = app;
   started = true;
+  // The mail outbox worker: what this instance enqueues leaves at once; polling picks up retries and the mail of
+  // instances that stopped. Stopped by drain()/close() before the database closes.
+  identity.mailDelivery.start();
 
   // Keys rotated by the CLI (or another instance) take effect here within SIGNING_KEY_RELOAD_SECONDS:
   // oidc-provider's keystore is fixed at construction, so a changed key set builds a new provider. All
@@ -167,12 +170,17 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
       const left = Math.max(0, graceEnds - Date.now());
       const idle = await Promise.race([identity.recovery.idle().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), left).unref())]);
       if (!idle) logger.warn('background work (password-link emails) still running when the grace period ran out');
+      // Mail attempts under way finish (each is bounded by SMTP_TIMEOUT_SECONDS); what is left stays in the outbox.
+      const stopped = await Promise.race([identity.mailDelivery.stop().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, graceEnds - Date.now())).unref())]);
+      if (!stopped) logger.warn('a mail delivery attempt was still running when the grace period ran out; its lease ends and it is retried');
       return result;
     },
     async close() {
       clearInterval(sweep);
       clearInterval(keyReload);
       readiness.beginShutdown();
+      await identity.mailDelivery.stop();
+      mailer.close?.();
       await readiness.close();
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -30,6 +30,9 @@ async function withServices<T>(run: (services: Awaited<ReturnType<typeof openSer
   try {
     return await run(services);
   } finally {
+    // Mail the command put in the outbox is sent before the database closes (a running server would send it too).
+    await services.identity.mailDelivery.stop();
+    services.mailer.close?.();
     await services.database.close();
   }
 }
@@ -38,8 +41,9 @@ async function openServices() {
   const config = loadConfig(process.env);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'connect-iam-cli');
   const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir, init: initDatabase });
-  const identity = wireIdentity(config, database, { mailer: configuredMailer(config, logger), clock: systemClock, logger });
-  return { config, database, identity, clients: createClientStore(database, sealingKeysOf(config)), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
+  const mailer = configuredMailer(config, logger);
+  const identity = wireIdentity(config, database, { mailer, clock: systemClock, logger });
+  return { config, database, mailer, identity, clients: createClientStore(database, sealingKeysOf(config)), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
 }
 
 /** Builds the command tree; `out` prints human text or JSON depending on `--json`. */
@@ -154,7 +158,7 @@ export function buildCli(out: Output): Command {
         const retainSeconds = Math.max(config.ttl.accessTokenSeconds, config.ttl.idTokenSeconds, config.ttl.refreshTokenSeconds);
         const rotated = await keys.rotate(systemClock.now(), retainSeconds);
         await identity.events.publish({ type: 'signing_key.rotated', actor, data: { kid: rotated.kid, retainSeconds } }, systemClock.now());
-        out(`new signing key ${rotated.kid}; previous keys verify for ${retainSeconds} s more. A running server signs with it within a minute.`, rotated);
+        out(`new signing key ${rotated.kid}; previous keys verify for ${retainSeconds} s more. Running servers publish it within SIGNING_KEY_RELOAD_SECONDS (${config.signingKeyReloadSeconds} s) and sign with it after twice that.`, rotated);
       }),
     );
   addAuthenticatorCommands(program, out, withServices, actor);

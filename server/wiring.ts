@@ -14,10 +14,10 @@ export function sealingKeysOf(config: Config): SealingKeys {
   return { current: config.encryptionKey, previous: config.previousEncryptionKeys, allowLegacy: config.allowLegacySealed };
 }
 
-/** SMTP when `SMTP_URL` is set, otherwise `.eml` files in `DATA_DIR/outbox`. */
+/** The mail transport the outbox worker sends through: SMTP when `SMTP_URL` is set (`SMTP_TIMEOUT_SECONDS`), otherwise `.eml` files in `DATA_DIR/outbox`. */
 export function configuredMailer(config: Config, logger: Logger): Mailer {
   const from = config.mailFrom;
-  return createMailer(config.smtpUrl ? { smtpUrl: config.smtpUrl, from, logger } : { outboxDir: path.join(config.dataDir, 'outbox'), from, logger });
+  return createMailer(config.smtpUrl ? { smtpUrl: config.smtpUrl, from, logger, timeoutSeconds: config.mail.smtpTimeoutSeconds } : { outboxDir: path.join(config.dataDir, 'outbox'), from, logger });
 }
 
 /**
@@ -30,6 +30,7 @@ export function wireIdentity(config: Config, database: Database, deps: { mailer:
     stores: createIdentityStores(database, sealingKeysOf(config)),
     events: deps.events ?? createEventBus(),
     mailer: deps.mailer,
+    mailDelivery: config.mail,
     clock: deps.clock,
     logger: deps.logger,
     lockout: config.lockout,

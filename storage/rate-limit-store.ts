@@ -3,7 +3,7 @@
  * instance. Each hit is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement; PostgreSQL locks the row,
  * so concurrent hits on any number of instances are all counted. Times come from the caller's `now`.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { RateLimitStore } from '../identity/index.js';
 import { addSeconds } from '../lib/index.js';
 import type { Db } from './database.js';
@@ -26,6 +26,13 @@ export function createRateLimitStore(db: Db): RateLimitStore {
         })
         .returning({ count: rateLimitCounters.count });
       return (row?.count ?? Number.POSITIVE_INFINITY) <= limit.max;
+    },
+
+    async giveBack(key) {
+      await db
+        .update(rateLimitCounters)
+        .set({ count: sql`greatest(${rateLimitCounters.count} - 1, 0)` })
+        .where(eq(rateLimitCounters.key, key));
     },
   };
 }

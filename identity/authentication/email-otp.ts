@@ -1,25 +1,44 @@
 /**
  * The emailed one-time code: 6 digits, valid `ttlSeconds`, single use, bound to one sign-in (the
- * interaction), stored as a SHA-256 hash, resend throttled. Every wrong code counts toward the lockout.
- * A correct code completes the sign-in: the lockout count is reset and `account.signed_in` recorded.
+ * interaction), stored as a SHA-256 hash. Every wrong code counts toward the lockout; a correct code completes
+ * the sign-in: the lockout count is reset and `account.signed_in` recorded.
+ *
+ * The code travels through the durable mail outbox (identity/mail): it is stored with its email in one
+ * transaction and counts as sent (`email_otp.sent`) only once the worker delivered it. A new code does not end
+ * the earlier one until it is itself delivered, so a resend during a mail outage never takes away a code the
+ * person already has; a code's email that is still on its way, or failing, is never claimed to have been sent
+ * ({@link CodeDelivery}).
  */
-import { addSeconds, DomainError, newId, randomDigits, safeEqual, sha256Hex, type Clock, type Mailer } from '../../lib/index.js';
+import { addSeconds, DomainError, newId, randomDigits, safeEqual, sha256Hex, type Clock } from '../../lib/index.js';
 import { EMAIL_OTP_DIGITS } from '../../policies/index.js';
 import type { EventBus } from '../events.js';
+import type { MailDelivery } from '../mail/delivery.js';
 import type { Account } from '../model.js';
-import type { AccountStore, EmailOtpStore, LockoutPolicy, LockoutStore } from '../stores.js';
+import type { AccountStore, EmailOtpDelivery, EmailOtpStore, LockoutPolicy, LockoutStore } from '../stores.js';
 import { createFactorAttempts } from './factor-attempts.js';
 import type { AttemptContext } from './sign-in.js';
 
 /** Result of {@link EmailOtpFactor.verify}. */
 export type OtpOutcome = { outcome: 'ok'; amr: string[] } | { outcome: 'invalid' } | { outcome: 'expired' } | { outcome: 'locked' };
 
+/**
+ * What the code page may truthfully say about the sign-in's code. `delivered`: its newest code was emailed;
+ * `sending`: the email is on its way (no attempt has failed yet); `trouble`: an attempt failed (it is retried) or
+ * it was given up; `none`: no code was asked for. `earlierCodeWorks`: while the newest is not delivered, an
+ * earlier delivered code of this sign-in still works. `sentTo` is the masked address, e.g. `j***@example.com`.
+ */
+export interface CodeDelivery {
+  state: 'delivered' | 'sending' | 'trouble' | 'none';
+  sentTo: string;
+  earlierCodeWorks: boolean;
+}
+
 export interface EmailOtpDeps {
   accounts: AccountStore;
   emailOtps: EmailOtpStore;
   lockouts: LockoutStore;
   events: EventBus;
-  mailer: Mailer;
+  delivery: MailDelivery;
   clock: Clock;
   lockout: LockoutPolicy;
   otp: { ttlSeconds: number; resendIntervalSeconds: number };
@@ -29,13 +48,21 @@ export interface EmailOtpDeps {
 /** The email second factor. */
 export interface EmailOtpFactor {
   /**
-   * Emails a new code for this sign-in; earlier codes of the same sign-in stop working.
-   * @returns the masked address it went to, e.g. `j***@example.com`.
-   * @throws DomainError `rate_limited` when the previous code for this sign-in is younger than the resend interval
-   *   (`retryAfterSeconds` in the message); the mailer's error when delivery fails.
+   * Puts a new code for this sign-in in the outbox and asks for its delivery; the sign-in's earlier codes keep
+   * working until it is delivered. Allowed at once when the newest code was not delivered (a mail outage never
+   * blocks a resend); otherwise `resendIntervalSeconds` after it.
+   * @returns what the code page may say now (normally `sending`).
+   * @throws DomainError `rate_limited` when the newest code was delivered less than the resend interval ago
+   *   (the wait is in the message); the store's error when the database fails.
    */
-  send(account: Account, bindingId: string, context?: AttemptContext): Promise<{ sentTo: string }>;
-  /** Checks a code for this sign-in (RFC 8176 `amr`: `pwd`, `otp`, `mfa` on success). */
+  send(account: Account, bindingId: string, context?: AttemptContext): Promise<CodeDelivery>;
+  /** The state of this sign-in's code, for the code page (`none` when the account is unknown). */
+  delivery(accountId: string, bindingId: string): Promise<CodeDelivery>;
+  /**
+   * Checks a code for this sign-in against its unconsumed codes (RFC 8176 `amr`: `pwd`, `otp`, `mfa` on success).
+   * A delivered earlier code still works while a newer one waits for delivery; a code whose email was delivered
+   * but not yet recorded as such works too (knowing it proves receipt).
+   */
   verify(accountId: string, bindingId: string, code: string, context?: AttemptContext): Promise<OtpOutcome>;
 }
 
@@ -45,9 +72,20 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${domain}`;
 }
 
+/** {@link CodeDelivery} of a sign-in from its unconsumed codes (newest first). */
+export function codeDeliveryOf(unconsumed: EmailOtpDelivery[], email: string, now: Date): CodeDelivery {
+  const sentTo = maskEmail(email);
+  const [newest] = unconsumed;
+  if (!newest) return { state: 'none', sentTo, earlierCodeWorks: false };
+  if (newest.deliveredAt) return { state: 'delivered', sentTo, earlierCodeWorks: false };
+  const earlierCodeWorks = unconsumed.some((c) => c.deliveredAt !== null && c.expiresAt > now);
+  const failing = !newest.mail || newest.mail.status === 'failed' || newest.mail.lastError !== null;
+  return { state: failing ? 'trouble' : 'sending', sentTo, earlierCodeWorks };
+}
+
 /** Creates the email second factor. */
 export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
-  const { emailOtps, events, mailer, clock, otp } = deps;
+  const { emailOtps, events, clock, otp } = deps;
   const attempts = createFactorAttempts(deps, 'otp');
 
   async function failure(accountId: string, reason: string, context: AttemptContext): Promise<OtpOutcome> {
@@ -55,37 +93,46 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
     return { outcome: reason === 'expired_otp' ? 'expired' : 'invalid' };
   }
 
+  const deliveryTo = async (account: Account, bindingId: string) => codeDeliveryOf(await emailOtps.listUnconsumed(account.id, bindingId), account.email, clock.now());
+
   return {
     async send(account, bindingId, context = {}) {
       const now = clock.now();
       const previous = await emailOtps.findLatest(account.id, bindingId);
-      if (previous) {
+      if (previous?.deliveredAt) {
         const waitSeconds = Math.ceil((previous.createdAt.getTime() + otp.resendIntervalSeconds * 1000 - now.getTime()) / 1000);
         if (waitSeconds > 0) throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${waitSeconds} seconds.`);
       }
       const code = randomDigits(EMAIL_OTP_DIGITS);
-      const challenge = { id: newId(), accountId: account.id, bindingId, codeHash: sha256Hex(code), createdAt: now, expiresAt: addSeconds(now, otp.ttlSeconds), consumedAt: null };
-      if (!(await emailOtps.issue(challenge, previous?.id))) {
-        throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${otp.resendIntervalSeconds} seconds.`);
-      }
+      const expiresAt = addSeconds(now, otp.ttlSeconds);
+      const challenge = { id: newId(), accountId: account.id, bindingId, codeHash: sha256Hex(code), createdAt: now, expiresAt, consumedAt: null };
       const minutes = Math.round(otp.ttlSeconds / 60);
-      await mailer.send({
+      const message = {
         to: account.email,
         subject: `${deps.displayName}: your sign-in code`,
         text: `Your ${deps.displayName} sign-in code is ${code}\n\nIt is valid for ${minutes} minutes and works once, for the sign-in you just started.\nIf you did not try to sign in, change your password and tell your delegated administrator.\n`,
-      });
-      await events.publish({ type: 'email_otp.sent', accountId: account.id, ip: context.ip ?? null }, now);
-      return { sentTo: maskEmail(account.email) };
+      };
+      const mail = { id: newId(), purpose: 'email_otp' as const, reference: challenge.id, accountId: account.id, message, discardAfter: expiresAt, deliveredEvent: { type: 'email_otp.sent' as const, accountId: account.id, ip: context.ip ?? null } };
+      // A concurrent resend issued first: its code is the one on its way.
+      if (await emailOtps.issue(challenge, previous?.id, mail)) deps.delivery.deliverSoon([mail.id]);
+      return deliveryTo(account, bindingId);
+    },
+
+    async delivery(accountId, bindingId) {
+      const account = await deps.accounts.findById(accountId);
+      return account ? deliveryTo(account, bindingId) : { state: 'none', sentTo: '', earlierCodeWorks: false };
     },
 
     async verify(accountId, bindingId, code, context = {}) {
       const refused = await attempts.reserve(accountId, context);
       if (refused) return refused;
-      const challenge = await emailOtps.findLatest(accountId, bindingId);
       const normalized = code.replace(/\s+/g, '');
-      if (!challenge || challenge.consumedAt || !/^\d+$/.test(normalized) || !safeEqual(sha256Hex(normalized), challenge.codeHash)) {
-        return failure(accountId, 'wrong_otp', context);
-      }
+      const hash = /^\d+$/.test(normalized) ? sha256Hex(normalized) : null;
+      const unconsumed = await emailOtps.listUnconsumed(accountId, bindingId);
+      // Every candidate is compared, in constant time each, so the time taken does not depend on which matched.
+      const matches = unconsumed.filter((c) => hash !== null && safeEqual(hash, c.codeHash));
+      const challenge = matches[0];
+      if (!challenge) return failure(accountId, 'wrong_otp', context);
       if (challenge.expiresAt <= clock.now()) return failure(accountId, 'expired_otp', context);
       if (!(await emailOtps.consume(challenge.id, clock.now()))) return failure(accountId, 'wrong_otp', context);
       const amr = ['pwd', 'otp', 'mfa'];

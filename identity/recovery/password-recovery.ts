@@ -18,6 +18,7 @@ import type { Account } from '../model.js';
 import type { AccountStore } from '../stores.js';
 import { createBackgroundTasks } from './background.js';
 import { deliverLink } from './deliver-link.js';
+import type { MailDelivery } from '../mail/delivery.js';
 import { passwordChangedEmail, resetEmail } from './emails.js';
 import { phonesMatch } from './phone.js';
 import { sendSetPasswordLink, type SetPasswordLinkContext } from './set-password-link.js';
@@ -54,9 +55,10 @@ export interface PasswordRecovery {
   /**
    * Handles a "Forgot password?" request. Resolves the same way (after the same work) whether or not the
    * account exists, the phone matches, the account is active or a rate limit was reached. Records
-   * `password_reset.requested` with the real outcome (audit only). When accepted, a new link is emailed after
-   * the answer; once it is delivered, the account's older reset links stop working (if delivery fails, the new
-   * link is withdrawn and the older ones keep working).
+   * `password_reset.requested` with the real outcome (audit only). When accepted, a new link and its email are put
+   * in the outbox after the answer; once it is delivered (`password_reset.email_sent`), the account's older reset
+   * links stop working. Until then, and for good if delivery is given up, the older ones keep working; a link whose
+   * email was given up gives back its slot of the per-account limit (`perAccount`).
    * @param resetUrl - builds the link from a token, from the configured public URL (never the Host header).
    */
   requestReset(request: { login: string; phone: string }, resetUrl: (token: string) => string, context?: RecoveryContext): Promise<void>;
@@ -68,12 +70,15 @@ export interface PasswordRecovery {
   /** Sets a new password through a reset or set-password link: policy first, then one atomic consumption of the token. */
   completeReset(token: string, newPassword: string, context?: RecoveryContext): Promise<ResetOutcome>;
   /**
-   * Emails a newly created account its single-use set-password link (valid `settings.setPasswordTtlSeconds`),
-   * built from the configured public URL. Never rejects: a failure is logged with an error id and recorded as
-   * `password_reset.email_failed`. @returns null when sent, otherwise that error id.
+   * Puts a newly created account's single-use set-password link (valid `settings.setPasswordTtlSeconds`), built
+   * from the configured public URL, in the outbox with its email. Never rejects: a failure to store it is logged
+   * with an error id and recorded as `password_reset.email_failed`. @returns null when queued, otherwise that error id.
    */
   sendSetPasswordLink(accountId: string, context?: SetPasswordLinkContext): Promise<string | null>;
-  /** Resolves when the emails started so far were sent (or failed and were recorded). */
+  /**
+   * Resolves when the emails started so far were put in the outbox (or failed to be, and that was recorded), and
+   * this process's delivery attempts under way have finished (delivered, or scheduled for a retry).
+   */
   idle(): Promise<void>;
 }
 
@@ -83,7 +88,10 @@ export interface PasswordRecoveryDeps {
   passwordResets: PasswordResetStore;
   rateLimits: RateLimitStore;
   events: EventBus;
+  /** Puts the password-changed notice in the outbox (identity/mail/outbox-mailer.ts). */
   mailer: Mailer;
+  /** Delivers the outbox messages of reset and set-password links. */
+  delivery: MailDelivery;
   clock: Clock;
   displayName: string;
   settings: RecoverySettings;
@@ -100,6 +108,11 @@ const NO_PHONE = '0000000000';
 export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordRecovery {
   const { accounts, passwordResets, rateLimits, events, clock, settings } = deps;
   const background = createBackgroundTasks(deps.logger);
+  // A reset email that could never be delivered gives its account back the slot it took of PASSWORD_RESET_PER_ACCOUNT_MAX:
+  // nothing reached the person, so an outage must not use up their resets.
+  deps.delivery.onGivenUp('reset_link', async ({ accountId }) => {
+    if (accountId) await rateLimits.giveBack(`password_reset:account:${accountId}`);
+  });
 
   function sendInBackground(name: string, account: Account, send: () => Promise<void>): void {
     background.run(name, send, (errorId, error) =>
@@ -132,9 +145,10 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
       if (outcome !== 'accepted' || !account) return;
       sendInBackground('reset_link', account, async () => {
         const token = randomToken(32);
-        const issued = { id: newId(), accountId: account.id, purpose: 'reset' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt: addSeconds(now, settings.ttlSeconds), consumedAt: null };
-        await deliverLink(passwordResets, clock, issued, () => deps.mailer.send(resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds })));
-        await events.publish({ type: 'password_reset.email_sent', accountId: account.id, data: { purpose: 'reset', expiresAt: addSeconds(now, settings.ttlSeconds).toISOString() } }, clock.now());
+        const expiresAt = addSeconds(now, settings.ttlSeconds);
+        const issued = { id: newId(), accountId: account.id, purpose: 'reset' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt, consumedAt: null };
+        const message = resetEmail({ displayName: deps.displayName, account, link: resetUrl(token), ttlSeconds: settings.ttlSeconds });
+        await deliverLink(passwordResets, deps.delivery, issued, message, { type: 'password_reset.email_sent', accountId: account.id, data: { purpose: 'reset', expiresAt: expiresAt.toISOString() } });
       });
     },
 
@@ -167,6 +181,9 @@ export function createPasswordRecovery(deps: PasswordRecoveryDeps): PasswordReco
     sendSetPasswordLink: (accountId, context) =>
       sendSetPasswordLink({ ...deps, background, ttlSeconds: settings.setPasswordTtlSeconds }, accountId, context),
 
-    idle: () => background.idle(),
+    async idle() {
+      await background.idle();
+      await deps.delivery.idle();
+    },
   };
 }

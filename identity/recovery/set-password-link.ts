@@ -5,7 +5,8 @@
  * `set_password`, the same delivery ({@link deliverLink}), its own validity (`SET_PASSWORD_TTL_SECONDS`, default 72 hours) and its own email.
  * The link opens the reset page titled "Set your password"; the password policy applies as for a reset.
  */
-import { addSeconds, newId, randomToken, sha256Hex, type Clock, type Mailer } from '../../lib/index.js';
+import { addSeconds, newId, randomToken, sha256Hex, type Clock } from '../../lib/index.js';
+import type { MailDelivery } from '../mail/delivery.js';
 import type { EventBus } from '../events.js';
 import type { AccountStore } from '../stores.js';
 import type { BackgroundTasks } from './background.js';
@@ -18,7 +19,7 @@ export interface SetPasswordLinkDeps {
   accounts: AccountStore;
   passwordResets: PasswordResetStore;
   events: EventBus;
-  mailer: Mailer;
+  delivery: MailDelivery;
   clock: Clock;
   displayName: string;
   /** Builds the link from a token, from the configured public URL (e.g. `https://iam.example/password/set/<token>`). */
@@ -38,12 +39,13 @@ export interface SetPasswordLinkContext {
 }
 
 /**
- * Issues a set-password link for the account and emails it to the account's address; once delivered it
- * supersedes the account's earlier unused ones ({@link deliverLink}); records `password_reset.email_sent` (data.purpose `set_password`, data.expiresAt).
- * Never rejects: a failure (unknown account, store or mail outage) is logged with an error id and recorded as
+ * Issues a set-password link for the account and puts its email to the account's address in the outbox; once
+ * delivered it supersedes the account's earlier unused ones ({@link deliverLink}) and `password_reset.email_sent`
+ * is recorded (data.purpose `set_password`, data.expiresAt). An SMTP outage only delays it (the outbox retries).
+ * Never rejects: a failure to store it (unknown account, database) is logged with an error id and recorded as
  * `password_reset.email_failed` (data.email `set_password_link`, data.errorId); the person can still use
  * "Forgot password?".
- * @returns null when the email was handed to the mailer, otherwise the error id.
+ * @returns null when the link and its email were stored, otherwise the error id.
  */
 export function sendSetPasswordLink(deps: SetPasswordLinkDeps, accountId: string, context: SetPasswordLinkContext = {}): Promise<string | null> {
   const { events, clock } = deps;
@@ -58,8 +60,8 @@ export function sendSetPasswordLink(deps: SetPasswordLinkDeps, accountId: string
       const token = randomToken(32);
       const expiresAt = addSeconds(now, deps.ttlSeconds);
       const issued = { id: newId(), accountId, purpose: 'set_password' as const, tokenHash: sha256Hex(token), createdAt: now, expiresAt, consumedAt: null };
-      await deliverLink(deps.passwordResets, clock, issued, () => deps.mailer.send(setPasswordEmail({ displayName: deps.displayName, account, link: deps.setPasswordUrl(token), ttlSeconds: deps.ttlSeconds })));
-      await events.publish({ type: 'password_reset.email_sent', ...who, data: { purpose: 'set_password', expiresAt: expiresAt.toISOString(), reference } }, clock.now());
+      const message = setPasswordEmail({ displayName: deps.displayName, account, link: deps.setPasswordUrl(token), ttlSeconds: deps.ttlSeconds });
+      await deliverLink(deps.passwordResets, deps.delivery, issued, message, { type: 'password_reset.email_sent', ...who, data: { purpose: 'set_password', expiresAt: expiresAt.toISOString(), reference } });
     },
     (errorId, error) =>
       events.publish({ type: 'password_reset.email_failed', ...who, data: { email: 'set_password_link', errorId, error: error instanceof Error ? error.message : String(error), reference } }, clock.now()),

@@ -2,6 +2,7 @@
  * What password recovery needs from storage: single-use reset tokens, shared rate-limit counters, and a
  * way to end everything an account holds at the IdP. storage/ implements them on PostgreSQL.
  */
+import type { OutboxMail } from '../mail/stores.js';
 
 /** A password-reset link, stored by the SHA-256 hash of its token (the token itself is never stored). */
 export interface PasswordResetToken {
@@ -27,10 +28,12 @@ export interface CompletedReset extends EndedSessions {
 /** Reset links. Every method that changes state is atomic. */
 export interface PasswordResetStore {
   /**
-   * Stores `token`. It supersedes nothing yet: once its email was delivered the caller calls
-   * {@link supersedeOlder} (only the newest link works), or {@link withdraw} when delivery failed.
+   * Stores `token`, and with `mail` the outbox message carrying its link, in one transaction. It supersedes
+   * nothing yet: when the outbox marks that message sent, {@link supersedeOlder} runs in that transaction (only the
+   * newest delivered link works). Messages of the account's earlier links of the same purpose that were never
+   * delivered and that no worker holds are withdrawn with their links: they would arrive superseded anyway.
    */
-  issue(token: PasswordResetToken): Promise<void>;
+  issue(token: PasswordResetToken, mail?: OutboxMail): Promise<void>;
   /**
    * Records that `token`'s email was delivered and leaves only the newest delivered link of its account and
    * purpose usable (ordered by `createdAt`, then id): the others, and unconsumed links created before it, are
@@ -67,6 +70,8 @@ export interface RateLimitStore {
    * @returns true while the count in the window is at most `limit.max`.
    */
   hit(key: string, limit: RateLimit, now: Date): Promise<boolean>;
+  /** Takes back one hit on `key` in its current window (never below zero; nothing when there is no counter). */
+  giveBack(key: string): Promise<void>;
 }
 
 /** What ending an account's grants and IdP sessions did (design/security.md §9). */

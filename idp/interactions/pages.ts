@@ -2,7 +2,7 @@
  * The pages of the sign-in steps and the messages they show. One generic message for every failed
  * password step (design/security.md §3): it never says whether the account exists or why it failed.
  */
-import type { MembershipWithOrganization } from '../../identity/index.js';
+import type { CodeDelivery, MembershipWithOrganization } from '../../identity/index.js';
 import type { PageChrome } from '../views.js';
 
 /** Renders a page of the current interaction with a status (see `renderStep`). */
@@ -21,9 +21,13 @@ export function signInPage(page: StepPage, status: number, model: { login?: stri
   return page(status, 'sign-in', { title: 'Sign in', login: '', ...model });
 }
 
-/** The one-time code page; `sentTo` is the masked address. */
-export function codePage(page: StepPage, status: number, model: { sentTo: string; message?: string; messageKind?: 'error' | 'info'; fieldErrors?: Record<string, string[]> }) {
-  return page(status, 'email-otp', { title: 'Enter your one-time code', ...model });
+/**
+ * The one-time code page. It says only what `delivery` makes true: "We emailed…" once the code was delivered,
+ * "Sending your code…" (the page reloads itself every 2 seconds) while it is on its way, and "We are having
+ * trouble sending email" while attempts fail.
+ */
+export function codePage(page: StepPage, status: number, model: { delivery: CodeDelivery; message?: string; messageKind?: 'error' | 'info'; fieldErrors?: Record<string, string[]> }) {
+  return page(status, 'email-otp', { title: 'Enter your one-time code', refreshSeconds: model.delivery.state === 'sending' ? 2 : undefined, ...model });
 }
 
 /** The choice of the acting organization. */

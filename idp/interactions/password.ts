@@ -22,10 +22,11 @@ const passwordForm = z.object({
 });
 
 /**
- * Emails a code for this interaction. When one was sent moments ago (`rate_limited`) it still works, so the
+ * Puts a code for this interaction in the mail outbox (it is sent in the background, so a slow or failing mail
+ * server never holds up this step). When one was sent moments ago (`rate_limited`) it still works, so the
  * sign-in continues with it.
  * @returns the masked address.
- * @throws DomainError `unavailable` (503) when the mail cannot be sent.
+ * @throws DomainError `unavailable` (503) when the code cannot be stored.
  */
 export async function sendCode(deps: InteractionDeps, account: Account, uid: string, context: { ip?: string; clientId: string }): Promise<string> {
   try {

@@ -4,7 +4,8 @@
  */
 import { interactionOf, renderStep, type InteractionDeps, type StepHandler } from './context.js';
 import { consentPage } from './consent.js';
-import { codePage, organizationPage, signInPage } from './pages.js';
+import { showCodePage } from './email-otp.js';
+import { organizationPage, signInPage } from './pages.js';
 import { appCodePage, registerDevicePage, registrationOfferPage } from './factor-pages.js';
 import { readSignInState, type SignInState } from './state.js';
 import type { StepPage } from './pages.js';
@@ -18,7 +19,7 @@ export function showInteraction(deps: InteractionDeps): StepHandler {
     const state = readSignInState(interaction);
     if (!state) return signInPage(page, 200);
     if (state.step === 'password_verified' && state.factor === 'app') return appCodePage(page, 200, { emailFallback: deps.identity.authenticatorPolicy.emailFallback });
-    if (state.step === 'password_verified') return codePage(page, 200, { sentTo: state.sentTo });
+    if (state.step === 'password_verified') return showCodePage(deps, page, 200, state.accountId, interaction.uid);
     if (state.step === 'registration_offered') return showRegistration(deps, page, state);
     const view = await deps.identity.accounts.findAccount(state.accountId);
     return organizationPage(page, 200, view?.memberships ?? []);

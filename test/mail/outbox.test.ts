@@ -28,6 +28,8 @@ describe('mail without an SMTP server: the outbox folder and /dev/outbox', () =>
     const org = await idp.identity.organizations.createOrganization({ name: 'Outbox Ltd', participantIds: ['OUT01'] }, 'test');
     const { account } = await idp.identity.accounts.createAccount({ organization: org.id, userId: 'outbox.user', name: 'Outbox User', email: 'outbox.user@example.com', phone: '+852 5555 0000' }, 'test');
     await idp.identity.emailOtp.send(account, 'interaction-1');
+    // The code goes through the database outbox; the worker writes the file right after.
+    await idp.identity.mailDelivery.idle();
     const files = await readdir(path.join(dataDir, 'outbox'));
     expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(1);
 
@@ -45,6 +47,7 @@ describe('mail without an SMTP server: the outbox folder and /dev/outbox', () =>
     await idp.identity.accounts.createAccount({ organization: org.id, userId: 'outbox.reset', name: 'Outbox Reset', email: 'outbox.reset@example.com', phone: '+852 5555 0199' }, 'test');
     await idp.identity.recovery.requestReset({ login: 'outbox.reset', phone: '85255550199' }, (token) => `${idp.issuer}/password/reset/${token}`);
     await idp.identity.recovery.idle();
+    await idp.identity.mailDelivery.idle();
     const html = await (await fetch(`${idp.issuer}/dev/outbox`)).text();
     const link = new RegExp(`href="(${idp.issuer.replace(/[.]/g, '\\.')}/password/reset/[A-Za-z0-9_-]{40,})"`).exec(html)?.[1];
     expect(link).toBeDefined();

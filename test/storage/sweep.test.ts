@@ -27,7 +27,7 @@ describe('sweeping expired rows', () => {
     await revokeGrant(database, 'revoked-grant', start, 120);
     const accountId = (await createdAccount(stores, await createdOrganization(stores))).id;
     const otp = { id: newId(), accountId, bindingId: 'b', codeHash: randomToken(), createdAt: start, expiresAt: addSeconds(start, 600), consumedAt: null };
-    await stores.emailOtps.issue(otp);
+    await stores.emailOtps.issue(otp, undefined, { id: newId(), purpose: 'email_otp', reference: otp.id, accountId, message: { to: 'a@example.com', subject: 's', text: 't' }, discardAfter: null, deliveredEvent: null });
 
     expect(await sweepExpired(database, addSeconds(start, 59))).toEqual({ oidcModels: 0, revokedGrants: 0, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0 });
     now = addSeconds(start, 600 + EXPIRED_OTP_RETENTION_SECONDS);

@@ -40,7 +40,9 @@ export async function startTestIdp(env: Record<string, string> = {}, options: { 
   // Lockout tests send bursts of 50 guesses from 127.0.0.1: the per-IP limit and the argon2 queue are raised
   // here; test/sign-in/throttle*.test.ts set their own.
   const throttleRoom = { SIGN_IN_RATE_LIMIT_PER_IP: '10000', PASSWORD_HASH_QUEUE_LIMIT: '10000' };
-  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', SMTP_URL: smtp.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', DEMO_PORTALS: 'false', OTP_RESEND_INTERVAL_SECONDS: '1', ...throttleRoom, ...env });
+  // Mail outages in tests last moments: retries come quickly, and a hung SMTP server fails an attempt in 2 s.
+  const quickMail = { MAIL_RETRY_INITIAL_SECONDS: '0.2', MAIL_RETRY_MAX_SECONDS: '1', MAIL_POLL_SECONDS: '0.5', SMTP_TIMEOUT_SECONDS: '2' };
+  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', SMTP_URL: smtp.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', DEMO_PORTALS: 'false', OTP_RESEND_INTERVAL_SECONDS: '1', ...throttleRoom, ...quickMail, ...env });
   const idp = await startConnectIam({ config, database, clock: options.clock, logger: options.logger });
   let organizationId: string | undefined;
   let organizationCount = 0;
