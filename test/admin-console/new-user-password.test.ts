@@ -139,17 +139,25 @@ describe('a new account sets its password from the email sent when its creation 
     expect((await setPasswordThrough(afterPassword, 'someone else took over this link')).status).toBe(410);
   });
 
-  it('confirms the request even when the set-password email cannot be sent, and records the failure with an error id', async () => {
+  it('confirms the request during a mail outage, keeps the set-password email in the outbox, and delivers it once mail is back', async () => {
+    const email = 'nu.outage@example.com';
+    const since = t.smtp.messages.length;
     t.smtp.setRefusing(true);
+    let accountId: string;
     try {
-      const { confirmed, reference } = await createThroughConsole('nu.outage', 'nu.outage@example.com');
+      const { confirmed } = await createThroughConsole('nu.outage', email);
       expect(confirmed.status).toBe(303);
       const account = await t.idp.identity.accounts.getAccountByLogin('nu.outage');
+      accountId = account.account.id;
       expect(account.account.status).toBe('active');
-      const [failure] = await t.idp.identity.stores.audit.list({ accountId: account.account.id, type: 'password_reset.email_failed' });
-      expect(failure).toMatchObject({ organizationId, data: expect.objectContaining({ email: 'set_password_link', reference, errorId: expect.stringMatching(/^[A-Za-z0-9_-]{8,}$/) }) });
+      await expect.poll(async () => (await t.idp.identity.listUndeliveredMail()).find((m) => m.purpose === 'set_password_link' && m.accountId === accountId)?.lastError ?? null).toMatch(/451/);
+      expect(await t.idp.identity.stores.audit.list({ accountId, type: 'password_reset.email_sent' })).toEqual([]);
     } finally {
       t.smtp.setRefusing(false);
     }
+    const mail = await t.smtp.waitFor(email, { since });
+    expect((await setPasswordThrough(linkIn(mail), NEW_PASSWORD)).status).toBe(200);
+    await t.idp.identity.mailDelivery.idle();
+    expect(await t.idp.identity.stores.audit.list({ accountId, type: 'password_reset.email_sent' })).toHaveLength(1);
   });
 });
