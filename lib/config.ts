@@ -171,7 +171,7 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of access tokens (JWT).'),
   ID_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of ID tokens.'),
   REFRESH_TOKEN_TTL_SECONDS: seconds(28800).describe('Lifetime of refresh tokens.'),
-  SIGNING_KEY_RELOAD_SECONDS: seconds(60).describe('How often each instance reads the signing keys from the database: a key rotated by `npm run iam -- keys rotate` (or by another instance) signs tokens here, and appears in its JWKS, within this many seconds.'),
+  SIGNING_KEY_RELOAD_SECONDS: seconds(60).describe('How often each instance reads the signing keys from the database. A key rotated by `npm run iam -- keys rotate` appears in every instance\'s JWKS within this many seconds, and signs tokens once it is twice this old, so no instance signs with a key another does not publish yet.'),
   DEMO_DATA: flag(true).describe('Seed the demo organization, accounts and portal clients into an empty embedded database (never in production).'),
   DEMO_PORTALS: flag(true).describe('Start the eService portal and ECP demo apps with the IdP (never in production).'),
   ESERVICE_PORTAL_PORT: port(3001).describe('Port of the demo eService portal.'),

@@ -112,7 +112,9 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
     provider = built.provider;
     return built.app;
   };
-  let jwks = await keys.listJwks(clock.now());
+  // A rotated key is published by every instance (each reloads within SIGNING_KEY_RELOAD_SECONDS) before any signs with it.
+  const publication = { signAfterSeconds: 2 * config.signingKeyReloadSeconds };
+  let jwks = await keys.listJwks(clock.now(), publication);
   let idpApp = await buildIdp(jwks);
   // Suspension, closure and password reset send back-channel logout tokens through the current provider.
   notifyClientsOnSessionsEnded(() => provider!, events, logger);
@@ -135,11 +137,11 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
     if (reloading) return;
     reloading = true;
     void (async () => {
-      const next = await keys.listJwks(clock.now());
+      const next = await keys.listJwks(clock.now(), publication);
       if (next.map((k) => k.kid).join() === jwks.map((k) => k.kid).join()) return;
       idpApp = await buildIdp(next);
       jwks = next;
-      logger.info({ kid: next[0]?.kid }, 'signing keys changed; the IdP now signs with the newest key');
+      logger.info({ kid: next[0]?.kid, kids: next.map((k) => k.kid) }, 'signing keys changed; the IdP publishes them all and signs with the first');
     })()
       .catch((error: unknown) => logger.warn({ err: error }, 'reloading signing keys failed'))
       .finally(() => (reloading = false));

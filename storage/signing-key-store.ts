@@ -31,9 +31,15 @@ export interface SigningKeyStore {
   /**
    * Private JWKs (with `kid`, `alg`, `use: 'sig'`): the active key first, then retiring keys whose
    * `retire_at` is after `now`, newest first. oidc-provider signs with the first and verifies with all.
+   *
+   * `signAfterSeconds` (several instances, each re-reading the keys every SIGNING_KEY_RELOAD_SECONDS: give twice
+   * that): a key younger than this is published but listed after the newest older key, so no instance signs with a
+   * key before every instance publishes it (a relying party that fetches the JWKS through the load balancer finds
+   * every `kid` it is given); a retiring key stays published this much past its `retire_at`, covering the tokens
+   * it signed meanwhile. The only key (first start) signs at once.
    * @throws Error when a key cannot be unsealed (another encryption key).
    */
-  listJwks(now: Date): Promise<JWK[]>;
+  listJwks(now: Date, options?: { signAfterSeconds?: number }): Promise<JWK[]>;
   /**
    * Generates a new active key and schedules every active key to retire at `now + retainSeconds`
    * (seconds; use the longest token lifetime).
@@ -74,13 +80,17 @@ export function createSigningKeyStore(database: Database, keys: Buffer | Sealing
       });
     },
 
-    async listJwks(now) {
+    async listJwks(now, options = {}) {
+      const settled = addSeconds(now, -(options.signAfterSeconds ?? 0));
       const rows = await db
         .select()
         .from(signingKeys)
-        .where(or(isNull(signingKeys.retireAt), gt(signingKeys.retireAt, now)))
+        .where(or(isNull(signingKeys.retireAt), gt(signingKeys.retireAt, settled)))
         .orderBy(sql`${signingKeys.retireAt} is null desc`, desc(signingKeys.createdAt), desc(signingKeys.retireAt));
-      return rows.map((row) => JSON.parse(openWithAnyKey(row.privateJwk, sealing, privateKeyContext(row.kid))) as JWK);
+      // The signing key (first) is the newest one every instance has had time to publish.
+      const signing = options.signAfterSeconds ? rows.findIndex((row) => row.createdAt <= settled) : 0;
+      const ordered = signing > 0 ? [rows[signing]!, ...rows.filter((_, i) => i !== signing)] : rows;
+      return ordered.map((row) => JSON.parse(openWithAnyKey(row.privateJwk, sealing, privateKeyContext(row.kid))) as JWK);
     },
 
     async rotate(now, retainSeconds) {

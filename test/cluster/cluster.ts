@@ -133,6 +133,8 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
       return instance;
     },
     async close() {
+      // CLUSTER_DEBUG=1 prints each instance's warnings and errors (pino level ≥ 40) and stderr, to diagnose a failure.
+      if (process.env.CLUSTER_DEBUG) for (const i of Object.values(instances)) console.log(i.name, JSON.stringify(i.process.logs.filter((l) => (l.level ?? 0) >= 40).slice(0, 20)), i.process.stderr());
       await Promise.all(Object.values(instances).map((i) => stopServer(i.process, 'SIGKILL')));
       await database.close();
       await Promise.all([proxy.close(), consoleProxy.close(), smtp.close()]);

@@ -1,8 +1,9 @@
 /**
  * Signing key rotation with two instances: `npm run iam -- keys rotate` writes a new key to the shared
- * database; each instance re-reads the key set every SIGNING_KEY_RELOAD_SECONDS (1 s here), so B publishes
- * the new key and signs ID tokens with it within that interval, and still publishes the old key for tokens
- * signed before.
+ * database; each instance re-reads the key set every SIGNING_KEY_RELOAD_SECONDS (2 s here), so B publishes
+ * the new key within that interval, and still publishes the old key for tokens signed before. No instance
+ * signs with the new key before every instance publishes it (after twice the interval), so a relying party
+ * that fetches the JWKS through the load balancer always finds the `kid` of the token it holds.
  *
  * Runs only on a PostgreSQL server (the `postgres` project): two processes cannot share an embedded database.
  */
@@ -15,7 +16,7 @@ import { redeem, signInToCallback, startAuthorization } from '../support/sign-in
 import { ClusterAgent, createAccount, createOrganization, PASSWORD, registerClient, relyingParty, startCluster, type Cluster, type InstanceName } from './cluster.js';
 
 const REDIRECT = 'http://localhost:7201/auth/callback';
-const RELOAD_SECONDS = 1;
+const RELOAD_SECONDS = 2;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs the operator CLI (`server/cli.ts`, what `npm run iam --` runs) with `env`; resolves with its stdout, rejects on a non-zero exit. */
@@ -55,33 +56,50 @@ describe.skipIf(!usingPostgresServer)('signing key rotation seen by every instan
   }
 
   /** An ID token issued by instance `name` (authorization through the proxy with the existing session, token request on `name`). */
+  const pinnedRps: Partial<Record<InstanceName, Awaited<ReturnType<typeof relyingParty>>>> = {};
   async function idTokenFrom(name: InstanceName): Promise<string> {
-    const rp = await relyingParty(cluster, portal.clientId, portal.clientSecret, name);
+    const rp = (pinnedRps[name] ??= await relyingParty(cluster, portal.clientId, portal.clientSecret, name));
     const auth = await startAuthorization(rp, REDIRECT);
     const first = await ua.follow(auth.url.toString(), {}, (next) => next.startsWith(REDIRECT));
     expect(first.redirectedTo).toBeDefined();
     return (await redeem(rp, new URL(first.redirectedTo!), auth)).id_token!;
   }
 
-  it(`publishes and signs with a key rotated by the CLI on B within SIGNING_KEY_RELOAD_SECONDS (${RELOAD_SECONDS} s), keeping the old key published`, async () => {
+  it(`publishes a key rotated by the CLI on B within SIGNING_KEY_RELOAD_SECONDS (${RELOAD_SECONDS} s), and signs with it on A and B only once both publish it`, { timeout: 60_000 }, async () => {
     const [oldKid] = await kidsOf('B');
     expect(decodeProtectedHeader(await idTokenFrom('B')).kid).toBe(oldKid);
 
+    const rotationStarted = Date.now();
     const output = await iam(['keys', 'rotate'], cluster.env);
     const newKid = /new signing key (\S+?);/.exec(output)?.[1];
     expect(newKid, output).toBeDefined();
-    const rotatedAt = Date.now();
-    let kids = await kidsOf('B');
-    while (kids[0] !== newKid && Date.now() - rotatedAt < 15_000) {
+    // Milliseconds after rotationStarted at which each instance was first seen publishing / signing with the new key.
+    const publishedAt: Partial<Record<InstanceName, number>> = {};
+    const signedAt: Partial<Record<InstanceName, number>> = {};
+    while ((signedAt.A === undefined || signedAt.B === undefined) && Date.now() - rotationStarted < 30_000) {
+      for (const name of ['B', 'A'] as const) {
+        if (publishedAt[name] === undefined && (await kidsOf(name)).includes(newKid!)) publishedAt[name] = Date.now() - rotationStarted;
+        if (signedAt[name] !== undefined) continue;
+        const kid = decodeProtectedHeader(await idTokenFrom(name)).kid;
+        if (kid !== newKid) continue;
+        signedAt[name] = Date.now() - rotationStarted;
+        // The moment a token carries the new kid, every instance's JWKS holds it.
+        for (const other of ['A', 'B'] as const) {
+          const published = await kidsOf(other);
+          expect(published, `JWKS of ${other} once ${name} signed with ${newKid}`).toContain(newKid);
+          publishedAt[other] ??= Date.now() - rotationStarted;
+        }
+      }
       await new Promise((r) => setTimeout(r, 100));
-      kids = await kidsOf('B');
     }
-    const seenAfterMs = Date.now() - rotatedAt;
-    expect(kids).toEqual([newKid, oldKid]);
+    expect(await kidsOf('B')).toEqual([newKid, oldKid]);
     // One reload interval, plus the time to build the provider again on this shared 2-core machine.
-    expect(seenAfterMs).toBeLessThan(RELOAD_SECONDS * 1000 + 4000);
-
-    for (const name of ['B', 'A'] as const) expect(decodeProtectedHeader(await idTokenFrom(name)).kid, `ID token from ${name}`).toBe(newKid);
-    expect((await kidsOf('A'))[0]).toBe(newKid);
+    expect(publishedAt.B, 'B published the new key after (ms)').toBeLessThan(RELOAD_SECONDS * 1000 + 4000);
+    expect(publishedAt.A, 'A published the new key after (ms)').toBeLessThan(RELOAD_SECONDS * 1000 + 4000);
+    // Signing starts once the key is two intervals old: after both instances published it.
+    for (const name of ['A', 'B'] as const) {
+      expect(signedAt[name], `${name} signed with the new key after (ms)`).toBeGreaterThanOrEqual(2 * RELOAD_SECONDS * 1000);
+      expect(signedAt[name]).toBeGreaterThan(Math.max(publishedAt.A!, publishedAt.B!));
+    }
   });
 });

@@ -42,4 +42,28 @@ describe('token signing keys', () => {
 
     expect((await keys.listJwks(addSeconds(rotatedAt, 600))).map((k) => k.kid)).toEqual([rotated.kid]);
   });
+
+  it('with signAfterSeconds, publishes a rotated key at once but signs with it (lists it first) only once it is that old, and keeps the old key that much longer', async () => {
+    const rotatedAt = addSeconds(start, 3600);
+    const rotated = await keys.rotate(rotatedAt, 600);
+    expect(rotated.retiring).toHaveLength(1);
+    const before = rotated.retiring[0];
+    const options = { signAfterSeconds: 120 };
+    expect((await keys.listJwks(addSeconds(rotatedAt, 119), options)).map((k) => k.kid)).toEqual([before!.kid, rotated.kid]);
+    expect((await keys.listJwks(addSeconds(rotatedAt, 120), options)).map((k) => k.kid)).toEqual([rotated.kid, before!.kid]);
+    // Tokens the old key signed in those 120 s live 120 s past its retire_at; so does its publication.
+    expect((await keys.listJwks(addSeconds(rotatedAt, 600 + 119), options)).map((k) => k.kid)).toEqual([rotated.kid, before!.kid]);
+    expect((await keys.listJwks(addSeconds(rotatedAt, 600 + 120), options)).map((k) => k.kid)).toEqual([rotated.kid]);
+  });
+
+  it('with signAfterSeconds, signs at once with the only key (first start)', async () => {
+    const fresh = await openTestDatabase();
+    try {
+      const store = createSigningKeyStore(fresh, Buffer.alloc(32, 9));
+      await store.ensureKeys(start);
+      expect(await store.listJwks(start, { signAfterSeconds: 120 })).toHaveLength(1);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
