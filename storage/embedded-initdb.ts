@@ -11,7 +11,7 @@
  * The child is this module run as a script: `node embedded-initdb.js folder <path>` or `… template <file>`.
  */
 import { spawn } from 'node:child_process';
-import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,22 +79,36 @@ let templateFile: Promise<string> | undefined;
 /**
  * A tar of a freshly created data folder, for PGlite's `loadDataDir` (an in-memory database without initdb:
  * measured 1 s instead of 6–10 s, and 385 MB RSS instead of 830 MB). Made once by a child process and kept
- * at `<tmpdir>/connect-iam-pglite-<version>-<settings>.tar` (40 MB) for later processes.
+ * at `<tmpdir>/connect-iam-pglite-<version>-<settings>-<uid>.tar` (40 MB, mode 0600) for later processes; one
+ * that another user owns or may write is not used.
  */
 export async function freshDataFolderTemplate(): Promise<Blob> {
   const file = await (templateFile ??= (async () => {
     const packageJson = path.join(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
     const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
     const settings = EMBEDDED_POSTGRES_SETTINGS.join('-').replace(/[^a-zA-Z0-9_-]/g, '_');
-    const tar = path.join(tmpdir(), `connect-iam-pglite-${version}-${settings}.tar`);
-    try {
-      await access(tar);
-    } catch {
+    const tar = path.join(tmpdir(), `connect-iam-pglite-${version}-${settings}-${process.getuid?.() ?? 'user'}.tar`);
+    const usable = await stat(tar).then(
+      // Only a file of ours that no one else may write: the temporary folder is shared with other users.
+      (s) => s.uid === (process.getuid?.() ?? s.uid) && (s.mode & 0o022) === 0,
+      () => null,
+    );
+    if (usable) return tar;
+    if (usable === null) {
       await runChild(['template', tar]);
+      return tar;
     }
-    return tar;
+    const own = path.join(await mkdtemp(path.join(tmpdir(), 'connect-iam-pglite-')), 'template.tar');
+    await runChild(['template', own]);
+    return own;
   })());
-  return new Blob([await readFile(file)]);
+  try {
+    return new Blob([await readFile(file)]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    templateFile = undefined; // the temporary folder was cleaned: make it again
+    return freshDataFolderTemplate();
+  }
 }
 
 /** The child: `folder <path>` creates a data folder there; `template <file>` writes a tar of a new one (atomically). */
@@ -108,7 +122,7 @@ async function child([mode, target]: string[]): Promise<void> {
     const tar = await pglite.dumpDataDir('none');
     await pglite.close();
     const partial = `${target}.${process.pid}`;
-    await writeFile(partial, Buffer.from(await tar.arrayBuffer()));
+    await writeFile(partial, Buffer.from(await tar.arrayBuffer()), { mode: 0o600 });
     await rename(partial, target);
   } else {
     throw new Error('usage: embedded-initdb folder <path> | template <file>');
