@@ -16,7 +16,7 @@ function describe(error: unknown): { status: number; title: string; message: str
   const bad = badRequestOf(error);
   if (bad) return { status: bad.status, title: bad.title, message: bad.message };
   if (isInvalidTextError(error)) return { status: 400, ...controlCharacterMessage([]) };
-  if (isUnavailable(error)) return { status: 503, title: 'Temporarily unavailable', message: 'The console is temporarily unavailable. Nothing was changed; please try again in a minute.' };
+  if (isUnavailable(error)) return { status: 503, title: 'Temporarily unavailable', message: 'The console is temporarily unavailable. If you were saving a change, it may or may not have been saved: open the request or the account again to see, then try again in a minute.' };
   if (error instanceof DomainError && error.expose) return { status: error.status, title: 'This cannot be done', message: error.message };
   return undefined;
 }
