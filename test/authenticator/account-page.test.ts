@@ -43,6 +43,7 @@ describe('the account page at the IdP', () => {
     const secret = cheerio.load(qr.html)('#authenticator-secret').attr('data-secret')!;
     const registered = await ua.submit(qr, { 'Login using verification code': oathtool(secret, clock.now()) });
     expect(textOf(registered.html)).toContain('Your authenticator app is registered.');
+    await t.idp.identity.mailDelivery.idle(); // the notice goes through the mail outbox, right after the answer
     expect(mailsTo(user.email).length).toBe(mails + 1);
 
     const toEmail = await ua.submit(registered, { 'A code sent by email': 'email' }, { button: 'Save default' });
@@ -64,6 +65,7 @@ describe('the account page at the IdP', () => {
     const removed = await ua.submit(oldCode, { 'Current code to remove the app': oathtool(newSecret, clock.now()) }, { button: 'Remove app' });
     expect(textOf(removed.html)).toContain('Your authenticator app was removed.');
     expect(await t.idp.identity.authenticatorApp.hasApp(user.id)).toBe(false);
+    await t.idp.identity.mailDelivery.idle();
     expect(mailsTo(user.email).length).toBeGreaterThanOrEqual(mails + 4);
   });
 
