@@ -13,7 +13,7 @@ export const EVENT_TYPES = {
   'account.signed_in': 'Both factors succeeded; data.amr lists the methods (RFC 8176).',
   'account.sign_in_failed': 'A sign-in step failed; data.reason is unknown_account, wrong_password, attempt_budget_exhausted, account_suspended, account_closed, account_locked, no_password, wrong_otp, expired_otp or replayed_otp (a code of an already used time step); data.factor is pwd, otp (emailed code) or totp (authenticator app).',
   'account.locked': 'Too many failures locked the account: LOCKOUT_MAX_FAILURES within a sliding window of LOCKOUT_WINDOW_SECONDS, or LOCKOUT_MAX_CONSECUTIVE_FAILURES since the last completed sign-in; data.factor (pwd, otp or totp) is the step whose failure locked it.',
-  'account.lock_notified': 'The holder of an account that had just locked was emailed when it locked and how to unlock it (data.lockedAt); data.sent is false, with data.errorId in the error log, when the email could not be sent.',
+  'account.lock_notified': 'An email telling the holder of an account that had just locked when it locked and how to unlock it (data.lockedAt) was queued in the mail outbox, which delivers it like every email (mail.delivery_failed if it is given up); data.sent is false, with data.errorId in the error log, when it could not even be queued.',
   'account.unlocked': 'The lock was cleared.',
   'account.signed_out': 'The IdP session ended (RP-initiated logout).',
   'email_otp.sent': 'A one-time code for a sign-in was delivered to the mail server (the outbox worker sent it; until then the code page says it is being sent, and earlier codes keep working).',

@@ -2,16 +2,23 @@
  * Deletes rows nobody can use any more. The server runs it periodically; every instance may run it (the
  * DELETEs are idempotent). Live rows are never touched.
  */
-import { lte } from 'drizzle-orm';
+import { and, inArray, lte } from 'drizzle-orm';
 import { addSeconds } from '../lib/index.js';
 import type { Database } from './database.js';
-import { emailOtpChallenges, oidcModels, oidcRevokedGrants, passwordResetTokens, rateLimitCounters } from './schema.js';
+import { emailOtpChallenges, mailOutbox, oidcModels, oidcRevokedGrants, passwordResetTokens, rateLimitCounters } from './schema.js';
 
 /** How long an expired email OTP challenge is kept (seconds): the resend throttle and support may read it. */
 export const EXPIRED_OTP_RETENTION_SECONDS = 24 * 60 * 60;
 
 /** How long a rate-limit counter is kept after its window started (seconds); windows may be at most this long. */
 export const RATE_LIMIT_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * How long a finished outbox message (sent, or given up as failed) is kept after it was queued (seconds): the
+ * operator's "Undelivered mail" screen and support read it. Sent rows hold no body any more; failed ones only the
+ * recipient and subject.
+ */
+export const FINISHED_MAIL_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** What {@link sweepExpired} deleted. */
 export interface SweepCounts {
@@ -20,13 +27,15 @@ export interface SweepCounts {
   emailOtpChallenges: number;
   passwordResetTokens: number;
   rateLimitCounters: number;
+  mailOutbox: number;
 }
 
 /**
  * Deletes oidc-provider models and grant tombstones whose `expires_at` is at or before `now`; email OTP
  * challenges and password-reset links that expired more than {@link EXPIRED_OTP_RETENTION_SECONDS} before `now`
  * (used or not: an expired link shows "no longer valid" either way); rate-limit counters whose window started
- * more than {@link RATE_LIMIT_RETENTION_SECONDS} before `now`.
+ * more than {@link RATE_LIMIT_RETENTION_SECONDS} before `now`; outbox messages sent or given up that were queued
+ * more than {@link FINISHED_MAIL_RETENTION_SECONDS} before `now` (pending ones are never deleted).
  * @returns the number of rows deleted per table.
  */
 export async function sweepExpired(database: Database, now: Date): Promise<SweepCounts> {
@@ -45,11 +54,16 @@ export async function sweepExpired(database: Database, now: Date): Promise<Sweep
     .delete(rateLimitCounters)
     .where(lte(rateLimitCounters.windowStartedAt, addSeconds(now, -RATE_LIMIT_RETENTION_SECONDS)))
     .returning({ key: rateLimitCounters.key });
+  const mails = await db
+    .delete(mailOutbox)
+    .where(and(inArray(mailOutbox.status, ['sent', 'failed']), lte(mailOutbox.createdAt, addSeconds(now, -FINISHED_MAIL_RETENTION_SECONDS))))
+    .returning({ id: mailOutbox.id });
   return {
     oidcModels: models.length,
     revokedGrants: tombstones.length,
     emailOtpChallenges: otps.length,
     passwordResetTokens: resetLinks.length,
     rateLimitCounters: counters.length,
+    mailOutbox: mails.length,
   };
 }

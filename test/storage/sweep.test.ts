@@ -1,8 +1,9 @@
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityStores } from '../../identity/index.js';
 import { addSeconds, newId, randomToken, type Clock } from '../../lib/index.js';
-import { createIdentityStores, createOidcAdapter, EXPIRED_OTP_RETENTION_SECONDS, RATE_LIMIT_RETENTION_SECONDS, revokeGrant, sweepExpired, type Database } from '../../storage/index.js';
-import { passwordResetTokens, rateLimitCounters } from '../../storage/schema.js';
+import { createIdentityStores, createOidcAdapter, EXPIRED_OTP_RETENTION_SECONDS, FINISHED_MAIL_RETENTION_SECONDS, RATE_LIMIT_RETENTION_SECONDS, revokeGrant, sweepExpired, type Database } from '../../storage/index.js';
+import { mailOutbox, passwordResetTokens, rateLimitCounters } from '../../storage/schema.js';
 import { openTestDatabase } from '../support/database.js';
 import { createdAccount, createdOrganization } from './fixtures.js';
 
@@ -29,10 +30,10 @@ describe('sweeping expired rows', () => {
     const otp = { id: newId(), accountId, bindingId: 'b', codeHash: randomToken(), createdAt: start, expiresAt: addSeconds(start, 600), consumedAt: null };
     await stores.emailOtps.issue(otp, undefined, { id: newId(), purpose: 'email_otp', reference: otp.id, accountId, message: { to: 'a@example.com', subject: 's', text: 't' }, discardAfter: null, deliveredEvent: null });
 
-    expect(await sweepExpired(database, addSeconds(start, 59))).toEqual({ oidcModels: 0, revokedGrants: 0, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0 });
+    expect(await sweepExpired(database, addSeconds(start, 59))).toEqual({ oidcModels: 0, revokedGrants: 0, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
     now = addSeconds(start, 600 + EXPIRED_OTP_RETENTION_SECONDS);
-    expect(await sweepExpired(database, addSeconds(start, 120))).toEqual({ oidcModels: 1, revokedGrants: 1, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0 });
-    expect(await sweepExpired(database, now)).toEqual({ oidcModels: 1, revokedGrants: 0, emailOtpChallenges: 1, passwordResetTokens: 0, rateLimitCounters: 0 });
+    expect(await sweepExpired(database, addSeconds(start, 120))).toEqual({ oidcModels: 1, revokedGrants: 1, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
+    expect(await sweepExpired(database, now)).toEqual({ oidcModels: 1, revokedGrants: 0, emailOtpChallenges: 1, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
     expect(await new Adapter('Grant').find('forever')).toMatchObject({ jti: 'forever' });
     expect(await stores.emailOtps.findLatest(accountId, 'b')).toBeNull();
   });
@@ -50,5 +51,15 @@ describe('sweeping expired rows', () => {
     expect(await sweepExpired(database, later)).toMatchObject({ passwordResetTokens: 1, rateLimitCounters: 1 });
     expect(await database.db.select({ key: rateLimitCounters.key }).from(rateLimitCounters)).toEqual([{ key: 'test:recent' }]);
     expect(await database.db.select({ id: passwordResetTokens.id }).from(passwordResetTokens)).toHaveLength(1);
+  });
+
+  it('deletes outbox messages sent or given up long ago, and never a pending one however old', async () => {
+    const start = new Date('2032-01-01T00:00:00Z');
+    const row = (status: 'pending' | 'sent' | 'failed', createdAt: Date) => ({ id: newId(), purpose: 'test', message: 'sealed', status, createdAt, nextAttemptAt: createdAt });
+    const kept = [row('pending', start), row('sent', addSeconds(start, FINISHED_MAIL_RETENTION_SECONDS))];
+    await database.db.insert(mailOutbox).values([row('sent', start), row('failed', start), ...kept]);
+    expect(await sweepExpired(database, addSeconds(start, FINISHED_MAIL_RETENTION_SECONDS + 1))).toMatchObject({ mailOutbox: 2 });
+    const left = await database.db.select({ id: mailOutbox.id }).from(mailOutbox).where(inArray(mailOutbox.id, kept.map((k) => k.id)));
+    expect(left).toHaveLength(2);
   });
 });
