@@ -184,6 +184,15 @@ export const oidcClients = pgTable('oidc_clients', {
   /** OIDC Back-Channel Logout 1.0 `backchannel_logout_uri`; null when the client takes no logout tokens. */
   backchannelLogoutUri: text('backchannel_logout_uri'),
   firstParty: boolean('first_party').notNull().default(false),
+  /**
+   * A service client (OAuth 2.0 `client_credentials`, RFC 6749 §4.4) acts for this organization; null for a
+   * client that signs people in. Its access tokens carry the organization and `service_functions`.
+   */
+  serviceOrganizationId: uuid('service_organization_id').references(() => organizations.id),
+  /** The functions a service client's access tokens carry (policies/functions.ts names); empty for other clients. */
+  serviceFunctions: text('service_functions').array().notNull().default(sql`'{}'::text[]`),
+  /** Resource indicators (RFC 8707) this client is the resource server of: it may introspect tokens for them (RFC 7662). */
+  servedResources: text('served_resources').array().notNull().default(sql`'{}'::text[]`),
   createdAt: instant('created_at').notNull(),
 });
 
