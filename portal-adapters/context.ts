@@ -31,7 +31,7 @@ export interface PortalContext {
   transactionCookie: string;
   /** Back-channel logouts received (OIDC Back-Channel Logout 1.0). */
   logouts: LogoutStore;
-  /** The `jti`s of logout tokens received, until they expire. */
+  /** The `jti`s of logout tokens and DPoP proofs accepted, until they expire. */
   replays: ReplayStore;
   getSession(req: Request): Promise<PortalSession | null>;
 }

@@ -46,8 +46,13 @@ export interface PortalAuth {
    * Requires `Authorization: Bearer <JWT access token>` (RFC 6750, RFC 9068) signed by the issuer's JWKS,
    * with `typ` `at+jwt`, this issuer, `audience` and an unexpired `exp`; the claims go to
    * `res.locals.accessToken`. Failure: 401 with `WWW-Authenticate: Bearer error="invalid_token"` (no
-   * `error` when the header is missing); 503 when the keys cannot be fetched.
-   * @throws TypeError at creation when `audience` is empty or the issuer publishes no `jwks_uri`.
+   * `error` when the header is missing); 503 when the keys or the replay store cannot be reached.
+   * A DPoP-bound token (`cnf.jkt`) is accepted only as `Authorization: DPoP <token>` with a valid `DPoP` proof
+   * for this request (RFC 9449 §4.3, §7; its `htu` is `baseUrl` + the request path); otherwise 401 with
+   * `WWW-Authenticate: DPoP error="invalid_dpop_proof"` or `error="invalid_token"`, `error_description` and
+   * `algs`. An unbound token sent with the DPoP scheme is refused the same way. No DPoP nonces (§9).
+   * @throws TypeError at creation when `audience` is empty, the issuer publishes no `jwks_uri`, or a DPoP
+   *   option is invalid.
    */
   verifyBearer(options: VerifyBearerOptions): RequestHandler;
 }

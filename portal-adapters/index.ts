@@ -6,6 +6,10 @@
 export { createPortalAuth, type PortalAuth } from './create-portal-auth.js';
 export type { PortalAuthOptions, PortalLogger, OnDenied } from './options.js';
 export type { VerifyBearerOptions } from './verify-bearer.js';
+export {
+  verifyDPoPProof, InvalidDPoPProof, DPOP_ALGORITHMS,
+  type DPoPProofExpectations, type VerifiedDPoPProof,
+} from './dpop.js';
 export { createSessionCodec, type PortalSession, type PortalOrganization } from './session.js';
 export type { Sealer } from './sealed-cookie.js';
 export { createMemoryLogoutStore, type LogoutStore } from './logout-store.js';

@@ -54,7 +54,8 @@ export interface PortalAuthOptions {
    */
   logoutStore?: LogoutStore;
   /**
-   * Where the `jti` of each accepted logout token is kept until the token expires, so that a replay is refused.
+   * Where single-use `jti`s are kept so that a replay is refused: each accepted logout token's until the token
+   * expires, and each accepted DPoP proof's (`verifyBearer`) until its `iat` + `dpopProofWindowSeconds`.
    * Default: in this process's memory. Several instances: give them one shared store (see `ReplayStore`).
    */
   replayStore?: ReplayStore;

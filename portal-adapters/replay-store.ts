@@ -1,7 +1,8 @@
 /**
  * Where the `jti` of each accepted logout token is remembered until the token expires, so that a replayed token
  * is refused (OIDC Back-Channel Logout 1.0 §2.6 step 7: "verify that another Logout Token with the same jti value
- * has not been recently received").
+ * has not been recently received"); likewise each accepted DPoP proof's `jti` until its `iat` plus the proof
+ * window (RFC 9449 §11.1).
  *
  * One process: the in-memory default is enough. Several instances behind a load balancer: a replay may reach
  * another instance than the original, so give every instance the same shared store by implementing
