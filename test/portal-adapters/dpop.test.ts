@@ -27,6 +27,7 @@ let keyPair: client.CryptoKeyPair;
 let publicJwk: JWK;
 let boundToken: string;
 let unboundToken: string;
+let brokenStoreApp: express.Express;
 
 /** Signs a proof for `boundToken` with `keyPair`; each field may be overridden (`undefined` removes a claim). */
 async function proof(overrides: { htm?: string; htu?: string; iat?: number; ath?: string; jti?: string; key?: CryptoKey; jwk?: JWK; typ?: string; alg?: string } = {}): Promise<string> {
@@ -71,6 +72,13 @@ beforeAll(async () => {
     cookieSecret: 'dpop-test-cookie-secret-of-32-characters', allowInsecureRequests: true,
   });
   app.get('/api/profile', auth.verifyBearer({ audience: PORTAL_API }), (_req, res) => res.json(res.locals.accessToken));
+  // The same API with a replay store that cannot be reached.
+  const broken = await createPortalAuth({
+    issuer: t.issuer, clientId: registered.clientId, clientSecret: registered.clientSecret, baseUrl,
+    cookieSecret: 'dpop-test-cookie-secret-of-32-characters', allowInsecureRequests: true, logger: { warn: () => {} },
+    replayStore: { consume: () => Promise.reject(new Error('replay store down')) },
+  });
+  brokenStoreApp = express().get('/api/profile', broken.verifyBearer({ audience: PORTAL_API }), (_req, res) => res.json({}));
 
   // A DPoP-bound access token for the portal API, from the real token endpoint (RFC 9449 §5).
   keyPair = await client.randomDPoPKeyPair('ES256');
@@ -175,6 +183,19 @@ describe('verifyBearer with DPoP-bound access tokens (RFC 9449)', () => {
     expect((await withDPoP(once)).status).toBe(200);
     expectRefused(await withDPoP(once), 'invalid_dpop_proof', 'already used');
     expectRefused(await withDPoP(await proof({ jti: JSON.parse(Buffer.from(once.split('.')[1]!, 'base64url').toString()).jti })), 'invalid_dpop_proof', 'already used');
+  });
+
+  it('accepts a proof once when ten requests race with it', async () => {
+    const once = await proof();
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => withDPoP(once).then((res) => res.status)));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(9);
+  });
+
+  it('answers 503 when the replay store cannot be reached, never accepting the proof unchecked', async () => {
+    const res = await request(brokenStoreApp).get('/api/profile').set('Authorization', `DPoP ${boundToken}`).set('DPoP', await proof());
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable' });
   });
 
   it('refuses two DPoP headers (§4.3 check 1)', async () => {
