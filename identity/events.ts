@@ -15,7 +15,7 @@ export const EVENT_TYPES = {
   'account.locked': 'Too many failures locked the account: LOCKOUT_MAX_FAILURES within a sliding window of LOCKOUT_WINDOW_SECONDS, or LOCKOUT_MAX_CONSECUTIVE_FAILURES since the last completed sign-in; data.factor (pwd, otp or totp) is the step whose failure locked it.',
   'account.lock_notified': 'An email telling the holder of an account that had just locked when it locked and how to unlock it (data.lockedAt) was queued in the mail outbox, which delivers it like every email (mail.delivery_failed if it is given up); data.sent is false, with data.errorId in the error log, when it could not even be queued.',
   'account.unlocked': 'The lock was cleared.',
-  'account.signed_out': 'The IdP session ended (RP-initiated logout).',
+  'account.signed_out': 'The IdP session ended (RP-initiated logout), with every grant of it: data.offlineGrants counts the offline grants (refresh tokens for offline_access) that ended with it.',
   'email_otp.sent': 'A one-time code for a sign-in was delivered to the mail server (the outbox worker sent it; until then the code page says it is being sent, and earlier codes keep working).',
   'authenticator.registration_started': 'A new authenticator app secret was issued (pending until a correct code confirms it); data.via is sign_in or account_page.',
   'authenticator.registered': 'An authenticator app registration was confirmed by a correct code; data.replaced says whether it replaced an earlier app (whose codes stopped working), data.campaignId the campaign it answered. A replacement on the account page also ended the account\'s other sessions and grants (data.grants, data.sessions, data.clients; data.logouts: each ended session\'s sid at each client, sent a back-channel logout token).',
@@ -50,7 +50,8 @@ export const EVENT_TYPES = {
   'change_request.rejected': 'The checker (or the operator) rejected the request; data.comment says why.',
   'change_request.completed': 'The operator completed a request sent to them; the change was applied, with the same events, mails and back-channel logouts as when a checker completes one.',
   'change_request.confirmation_refused': 'A confirmation was refused; data.reason is self_approval, version_changed, quota_exceeded or conflict.',
-  'client.created': 'An OIDC client (downstream application) was registered.',
+  'client.created': 'An OIDC client (downstream application) was registered; data.service is true for a service client (client_credentials), with data.organization (its organization id) and data.functions.',
+  'refresh_token.reuse_detected': 'A refresh token was presented again after it had been rotated (RFC 9700 §4.14.2), or by two requests at once: the whole grant was revoked, so the token issued by the rotation stops working too; data.clientId, data.grantId.',
   'signing_key.rotated': 'A new signing key was generated; older keys keep verifying until their tokens expire.',
 } as const;
 

@@ -2,9 +2,10 @@
  * Accounts as oidc-provider sees them: `findAccount` and the claims of each scope (OIDC Core §5.4), plus
  * the extra claims of JWT access tokens for the portal API (RFC 9068 §2.2.3.1).
  */
-import type { AccountView, Identity, MembershipWithOrganization } from '../identity/index.js';
+import type { AccountView, Identity, MembershipWithOrganization, Organization } from '../identity/index.js';
+import { isFunctionName } from '../policies/index.js';
 import type { ActingOrganizations } from './acting-organization.js';
-import type { OidcContext, OidcToken } from './oidc.js';
+import { oidcErrors, type OidcContext, type OidcToken } from './oidc.js';
 
 /**
  * Scopes and the claims each releases. `amr` (RFC 8176: `pwd`, `otp`, `mfa`) and `auth_time` come from the
@@ -27,9 +28,26 @@ export interface OidcAccount {
 export function organizationClaims(membership: MembershipWithOrganization | undefined): Record<string, unknown> {
   if (!membership) return {};
   const { organization } = membership;
+  return { organization: organizationClaim(organization), functions: [...membership.functions] };
+}
+
+/** The `organization` claim of an organization, as in {@link organizationClaims}. */
+function organizationClaim(organization: Organization): Record<string, unknown> {
+  return { id: organization.id, name: organization.name, participant_ids: [...organization.participantIds] };
+}
+
+/**
+ * `auth_time`, `amr` and (when one was set) `acr` of the sign-in behind an access token, from the code or
+ * refresh token it was issued for (RFC 9068 §2.2.1), so an API can demand e.g. `swk` without calling userinfo.
+ */
+function authenticationClaims(ctx: OidcContext): Record<string, unknown> {
+  const { entities } = ctx.oidc;
+  const source = entities.AuthorizationCode ?? entities.RefreshToken;
+  if (!source) return {};
   return {
-    organization: { id: organization.id, name: organization.name, participant_ids: [...organization.participantIds] },
-    functions: [...membership.functions],
+    ...(typeof source.authTime === 'number' ? { auth_time: source.authTime } : {}),
+    ...(Array.isArray(source.amr) && source.amr.length ? { amr: [...source.amr] } : {}),
+    ...(typeof source.acr === 'string' && source.acr ? { acr: source.acr } : {}),
   };
 }
 
@@ -39,6 +57,20 @@ export function createAccountClaims(identity: Identity, actingOrganizations: Act
   async function findActive(accountId: string): Promise<AccountView | undefined> {
     const view = await identity.accounts.findAccount(accountId);
     return view && view.account.status === 'active' ? view : undefined;
+  }
+
+  /** The organization and functions of the service client making a `client_credentials` request. */
+  async function serviceClaims(ctx: OidcContext): Promise<Record<string, unknown> | undefined> {
+    const metadata = ctx.oidc.client?.metadata() ?? {};
+    const organizationId = metadata.service_organization;
+    if (typeof organizationId !== 'string') return undefined;
+    const organization = await identity.organizations.getOrganization(organizationId).catch((error: { code?: string }) => {
+      if (error.code === 'not_found') return null;
+      throw error;
+    });
+    if (organization?.id !== organizationId) throw new oidcErrors.UnauthorizedClient('the organization of this service client no longer exists');
+    const functions = Array.isArray(metadata.service_functions) ? metadata.service_functions.filter((f): f is string => typeof f === 'string' && isFunctionName(f)) : [];
+    return { organization: organizationClaim(organization), functions };
   }
 
   return {
@@ -60,12 +92,19 @@ export function createAccountClaims(identity: Identity, actingOrganizations: Act
       };
     },
 
-    /** Adds the acting organization and its functions to portal API access tokens with scope `organization`. */
+    /**
+     * Claims added to access tokens. A person's: `auth_time`, `amr` (and `acr`) of the sign-in, and for portal
+     * API tokens with scope `organization` the acting organization and its functions. A service client's
+     * (`client_credentials`): its organization and registered functions (`sub` is its client ID, RFC 9068 §2.2).
+     * @throws oidc-provider's `UnauthorizedClient` when a service client's organization no longer exists.
+     */
     async extraTokenClaims(ctx: OidcContext, token: OidcToken): Promise<Record<string, unknown> | undefined> {
+      if (token.kind === 'ClientCredentials') return serviceClaims(ctx);
+      const claims = authenticationClaims(ctx);
       const scopes = token.scope?.split(' ') ?? [];
-      if (token.resourceServer?.identifier() !== portalApi || !token.accountId || !scopes.includes('organization')) return undefined;
+      if (token.resourceServer?.identifier() !== portalApi || !token.accountId || !scopes.includes('organization')) return claims;
       const view = await findActive(token.accountId);
-      return view ? organizationClaims(await actingOrganizations.resolve(ctx, view, token)) : undefined;
+      return view ? { ...claims, ...organizationClaims(await actingOrganizations.resolve(ctx, view, token)) } : claims;
     },
   };
 }

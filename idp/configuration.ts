@@ -6,7 +6,9 @@ import type { JWK } from 'jose';
 import type { Config } from '../lib/index.js';
 import { SCOPE_CLAIMS, type createAccountClaims } from './account-claims.js';
 import { accountClientMetadata } from './account/account-client.js';
+import { issueRefreshToken, keepOfflineAccess } from './grants.js';
 import { stepUrls } from './interaction-urls.js';
+import { introspectionAllowed } from './introspection-policy.js';
 import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
 import { createOutgoingFetch } from './outgoing-fetch.js';
 import type { createProviderPages } from './provider-pages.js';
@@ -34,11 +36,31 @@ function clientBasedCORS(_ctx: OidcContext, origin: string, client: OidcClient):
   return origin !== 'null' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin);
 }
 
-/** `first_party` must be a boolean; absent means false. */
+/**
+ * Client metadata of our own, set by the operator's registration (storage/client-store.ts):
+ * `first_party` (boolean, default false), and for service clients `service_organization` (the organization
+ * id it acts for) and `service_functions` (function names); `served_resources` (resource indicators the
+ * client is the resource server of, for introspection).
+ */
+const EXTRA_CLIENT_METADATA = ['first_party', 'service_organization', 'service_functions', 'served_resources'];
+
+const isStringArray = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Checks the types of {@link EXTRA_CLIENT_METADATA}; `first_party` absent means false. */
 function validateExtraClientMetadata(_ctx: unknown, key: string, value: unknown, metadata: Record<string, unknown>): void {
-  if (key !== 'first_party') return;
-  if (value === undefined) metadata.first_party = false;
-  else if (typeof value !== 'boolean') throw new oidcErrors.InvalidClientMetadata('first_party must be a boolean');
+  if (key === 'first_party') {
+    if (value === undefined) metadata.first_party = false;
+    else if (typeof value !== 'boolean') throw new oidcErrors.InvalidClientMetadata('first_party must be a boolean');
+  } else if (key === 'service_organization') {
+    if (value !== undefined && typeof value !== 'string') throw new oidcErrors.InvalidClientMetadata('service_organization must be a string');
+  } else if (value !== undefined && !isStringArray(value)) {
+    throw new oidcErrors.InvalidClientMetadata(`${key} must be an array of strings`);
+  }
+}
+
+/** True for a service client (`client_credentials`): it acts for an organization, not for a person. */
+export function isServiceClient(client: OidcClient | undefined): boolean {
+  return typeof client?.metadata().service_organization === 'string';
 }
 
 /** Builds the object passed to `new Provider(issuer, configuration)`. */
@@ -64,7 +86,12 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     // Scope claims go in the ID token too, not only at userinfo.
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     conformIdTokenClaims: false,
-    extraClientMetadata: { properties: ['first_party'], validator: validateExtraClientMetadata },
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraClientMetadata },
+    // Runs after oidc-provider's own checks of the authorization request: first-party clients keep offline_access.
+    extraParams: { scope: keepOfflineAccess },
+    // Refresh tokens: for offline_access that the grant holds (idp/grants.ts), rotated on every use (RFC 9700 §4.14.2).
+    issueRefreshToken,
+    rotateRefreshToken: true,
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
@@ -73,8 +100,14 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
       backchannelLogout: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // Service clients (client metadata service_organization) get portal API tokens for their organization (RFC 6749 §4.4).
+      clientCredentials: { enabled: true },
+      // RFC 7662, for confidential clients: their own tokens, and access tokens for a resource they serve.
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       resourceIndicators: {
         enabled: true,
+        // A service client's token is for the portal API even when it names no resource.
+        defaultResource: (_ctx: OidcContext, client: OidcClient) => (isServiceClient(client) ? PORTAL_API : undefined),
         async getResourceServerInfo(_ctx: OidcContext, indicator: string) {
           if (indicator !== PORTAL_API) throw new oidcErrors.InvalidTarget();
           return { scope: PORTAL_API_SCOPES, audience: PORTAL_API, accessTokenTTL: ttl.accessTokenSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };

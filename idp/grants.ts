@@ -3,9 +3,16 @@
  * an authorization request resumes. First-party clients (client metadata `first_party: true`) are the
  * operator's own applications: their grant is created or widened to what they ask, so consent is never
  * prompted. Every other client keeps oidc-provider's behaviour and gets our consent page.
+ *
+ * Offline access (OIDC Core §11): oidc-provider drops `offline_access` from a request without
+ * `prompt=consent`, as the spec asks unless "other conditions permitting offline access are in place". Being
+ * first-party is that condition here: the scope is kept for first-party clients, their grant holds it, and
+ * `issueRefreshToken` issues a refresh token for it. Other clients still need `prompt=consent` and our page.
  */
 import type { ActingOrganizations } from './acting-organization.js';
-import type { OidcClient, OidcContext, OidcGrant } from './oidc.js';
+import type { OidcClient, OidcContext, OidcGrant, OidcToken } from './oidc.js';
+
+const OFFLINE_ACCESS = 'offline_access';
 
 /** True for clients registered with `first_party: true`. */
 export function isFirstParty(client: OidcClient | undefined): boolean {
@@ -22,6 +29,65 @@ function grantRequested(ctx: OidcContext, grant: OidcGrant): void {
     const allowed = [...oidc.requestParamScopes].filter((scope) => resourceServer.scopes.has(scope));
     if (allowed.length) grant.addResourceScope(indicator, allowed.join(' '));
   }
+}
+
+/** The `scope` parameter as the client sent it in the query (GET) or form body (POST) of the authorization request. */
+function scopeAsSent(ctx: OidcContext): string[] {
+  const raw = ctx as unknown as { query?: Record<string, unknown>; oidc: { body?: Record<string, unknown> } };
+  const scope = raw.oidc.body?.scope ?? raw.query?.scope;
+  return typeof scope === 'string' ? scope.split(' ') : [];
+}
+
+/**
+ * Puts back `offline_access` that oidc-provider removed from a first-party client's authorization request
+ * (it keeps it only with `prompt=consent`). Configured as the `extraParams` validator of `scope`, which
+ * oidc-provider runs after its own parameter checks. Only at the authorization endpoint: the interaction
+ * saves the parameters, and the resumed request uses them as they are. A pushed (PAR) request or a signed
+ * request object keeps oidc-provider's rule (`prompt=consent`).
+ */
+export function keepOfflineAccess(ctx: OidcContext, _value: unknown, client: OidcClient): void {
+  const params = ctx.oidc.params as { scope?: string } | undefined;
+  if (ctx.oidc.route !== 'authorization' || !params || !isFirstParty(client) || !client.grantTypeAllowed('refresh_token')) return;
+  const scopes = params.scope?.split(' ') ?? [];
+  if (!scopes.includes(OFFLINE_ACCESS) && scopeAsSent(ctx).includes(OFFLINE_ACCESS)) params.scope = [...scopes, OFFLINE_ACCESS].join(' ');
+}
+
+/**
+ * oidc-provider's `issueRefreshToken(ctx, client, source)`: a refresh token is issued when the client may use
+ * the `refresh_token` grant and the code (or device code) carries `offline_access`, which the grant holds —
+ * granted on our consent page, or implied for a first-party client (OIDC Core §11).
+ */
+export async function issueRefreshToken(ctx: OidcContext, client: OidcClient, source: { scopes: Set<string> }): Promise<boolean> {
+  if (!client.grantTypeAllowed('refresh_token') || !source.scopes.has(OFFLINE_ACCESS)) return false;
+  const grant = ctx.oidc.entities.Grant as unknown as OidcGrant | undefined;
+  return grant ? grant.getOIDCScope().split(' ').includes(OFFLINE_ACCESS) : false;
+}
+
+/**
+ * The refresh token a token request presented again after it was rotated (RFC 9700 §4.14.2): oidc-provider
+ * then revokes the grant (sequential reuse), or the adapter does when two requests raced with one token
+ * (storage's conditional consume, whose error says `already_consumed`). Undefined when the request is no reuse.
+ */
+export function reusedRefreshToken(ctx: OidcContext, error: { reason?: unknown }): OidcToken | undefined {
+  const { entities } = ctx.oidc;
+  const presented = entities.RefreshToken;
+  if (ctx.oidc.route !== 'token' || !presented || entities.RotatedRefreshToken) return undefined;
+  return presented.consumed || error.reason === 'already_consumed' ? presented : undefined;
+}
+
+/**
+ * RP-initiated logout ends the grants of the session it ends, offline ones included: oidc-provider keeps a
+ * grant whose refresh token does not expire with the session (`persistsLogout`), and we revoke it here.
+ * @returns the grant ids revoked.
+ */
+export async function revokeOfflineGrants(ctx: OidcContext): Promise<string[]> {
+  const { provider, session } = ctx.oidc;
+  const offline = Object.values(session?.authorizations ?? {}).filter((a) => a.persistsLogout && a.grantId).map((a) => a.grantId!);
+  for (const grantId of offline) {
+    await provider.RefreshToken.revokeByGrantId(grantId);
+    await (await provider.Grant.find(grantId))?.destroy();
+  }
+  return offline;
 }
 
 /** Creates `loadExistingGrant`; it also records the acting organization when a login resumes. */

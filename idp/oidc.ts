@@ -26,6 +26,10 @@ export interface OidcClient {
   /** `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2), when registered. */
   backchannelLogoutUri?: string;
   metadata(): Record<string, unknown>;
+  /** How the client authenticates at the token endpoint (`none` for a public client). */
+  clientAuthMethod?: string;
+  /** True when the client is registered for the grant type (e.g. `refresh_token`). */
+  grantTypeAllowed(grantType: string): boolean;
   /**
    * Posts a signed logout token (`sub`, plus `sid` when the client registered `backchannel_logout_session_required`
    * and `sid` is given) to the client's `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.5).
@@ -42,7 +46,10 @@ export interface OidcGrant {
   addOIDCScope(scope: string): void;
   addOIDCClaims(claims: string[]): void;
   addResourceScope(indicator: string, scope: string): void;
+  /** The OIDC scopes granted, space-separated. */
+  getOIDCScope(): string;
   save(): Promise<string>;
+  destroy(): Promise<void>;
 }
 
 /** A pending interaction (sign-in or consent), persisted through the adapter. */
@@ -65,11 +72,25 @@ export interface OidcSession {
   uid: string;
   accountId?: string;
   state?: { secret?: string };
+  /** Per client: its grant and whether it outlives logout (set for offline grants). */
+  authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }>;
   grantIdFor(clientId: string): string | undefined;
 }
 
 /** A token or code: what `findAccount(ctx, sub, token)` receives at the token and userinfo endpoints. */
 export interface OidcToken {
+  /** The model: `AccessToken`, `ClientCredentials`, `RefreshToken`, `AuthorizationCode`, … */
+  kind?: string;
+  clientId?: string;
+  /** Audience of an access token for a resource server (RFC 8707). */
+  aud?: string | string[];
+  /** Seconds since the epoch the sign-in happened (codes and refresh tokens). */
+  authTime?: number;
+  /** RFC 8176 methods of the sign-in (codes and refresh tokens). */
+  amr?: string[];
+  acr?: string;
+  /** Seconds since the epoch; set once a code or refresh token was used. */
+  consumed?: number;
   accountId?: string;
   sessionUid?: string;
   grantId?: string;
@@ -101,6 +122,8 @@ export interface OidcContext {
     requestParamScopes: Set<string>;
     requestParamClaims: Set<string>;
     resourceServers: Record<string, { scopes: Set<string> }>;
+    /** The models the request loaded or created, by name (`AuthorizationCode`, `RefreshToken`, `RotatedRefreshToken`, …). */
+    entities: Record<string, OidcToken | undefined>;
     urlFor(name: string, options?: Record<string, string>): string;
   };
 }
@@ -112,6 +135,7 @@ export interface Provider {
   maxIpsCount: number;
   Client: { find(clientId: string): Promise<OidcClient | undefined> };
   Grant: { new (input: { accountId: string; clientId: string }): OidcGrant; find(id: string): Promise<OidcGrant | undefined> };
+  RefreshToken: { revokeByGrantId(grantId: string): Promise<void> };
   Interaction: { find(uid: string): Promise<OidcInteraction | undefined> };
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
@@ -126,7 +150,7 @@ type ErrorClass = new (description?: string, detail?: string) => Error & { error
 
 const library = oidcProvider as unknown as {
   Provider: new (issuer: string, configuration: Record<string, unknown>) => Provider;
-  errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'InvalidRequest' | 'OIDCProviderError', ErrorClass>;
+  errors: Record<'SessionNotFound' | 'InvalidTarget' | 'InvalidClientMetadata' | 'AccessDenied' | 'InvalidRequest' | 'InvalidGrant' | 'UnauthorizedClient' | 'OIDCProviderError', ErrorClass>;
   interactionPolicy: OidcInteractionPolicyLibrary;
 };
 

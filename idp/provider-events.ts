@@ -1,10 +1,13 @@
 /**
- * Listens to oidc-provider's events: protocol errors and revocations go to the log, and a successful
- * RP-initiated logout publishes `account.signed_out`. The publication is awaited (through a Koa middleware)
- * so the audit log has the event before the browser is redirected.
+ * Listens to oidc-provider's events: protocol errors and revocations go to the log; a successful
+ * RP-initiated logout ends the session's offline grants too and publishes `account.signed_out`; a rotated
+ * refresh token presented again publishes `refresh_token.reuse_detected` (oidc-provider or the adapter has
+ * revoked the grant). Publications are awaited (through a Koa middleware) so the audit log has the event
+ * before the response goes out.
  */
 import type { Identity } from '../identity/index.js';
 import type { Clock, Logger } from '../lib/index.js';
+import { reusedRefreshToken, revokeOfflineGrants } from './grants.js';
 import type { OidcContext, Provider } from './oidc.js';
 
 /** Error events oidc-provider emits as `(ctx, error)`. */
@@ -16,7 +19,12 @@ const ERROR_EVENTS = [
 /** Subscribes the logger and the event bus to `provider`. */
 export function observeProvider(provider: Provider, deps: { identity: Identity; logger: Logger; clock: Clock }): void {
   const { identity, logger, clock } = deps;
-  const signOuts = new WeakMap<OidcContext, Promise<unknown>>();
+  const pending = new WeakMap<OidcContext, Promise<unknown>>();
+  /** Runs `work` for `ctx`; the middleware below awaits it (and logs its failure) before the response. */
+  const awaitBeforeResponse = (ctx: OidcContext, work: Promise<unknown>) => {
+    work.catch(() => undefined);
+    pending.set(ctx, Promise.all([pending.get(ctx), work]));
+  };
 
   provider.on('server_error', (ctx: OidcContext, err: Error) => logger.error({ err, route: ctx.oidc?.route }, 'oidc-provider server_error'));
   for (const name of ERROR_EVENTS) {
@@ -24,20 +32,28 @@ export function observeProvider(provider: Provider, deps: { identity: Identity; 
       logger.info({ event: name, error: err.error, description: err.error_description, detail: err.error_detail, route: ctx.oidc?.route }, 'oidc-provider refused a request'),
     );
   }
+  provider.on('grant.error', (ctx: OidcContext, err: { reason?: unknown }) => {
+    const reused = ctx.oidc ? reusedRefreshToken(ctx, err) : undefined;
+    if (!reused) return;
+    logger.warn({ clientId: reused.clientId, grantId: reused.grantId }, 'refresh token reuse: grant revoked');
+    const data = { clientId: reused.clientId ?? null, grantId: reused.grantId ?? null };
+    awaitBeforeResponse(ctx, identity.events.publish({ type: 'refresh_token.reuse_detected', accountId: reused.accountId ?? null, ip: ctx.ip, data }, clock.now()));
+  });
   provider.on('grant.revoked', (_ctx: OidcContext, grantId: string) => logger.info({ grantId }, 'grant revoked'));
   provider.on('authorization.success', (ctx: OidcContext) => logger.debug({ clientId: ctx.oidc.client?.clientId }, 'authorization succeeded'));
   provider.on('end_session.success', (ctx: OidcContext) => {
     const accountId = ctx.oidc.session?.accountId;
     logger.info({ accountId, clientId: ctx.oidc.client?.clientId }, 'IdP session ended');
     if (!accountId) return;
-    const published = identity.events.publish({ type: 'account.signed_out', accountId, ip: ctx.ip, data: { clientId: ctx.oidc.client?.clientId ?? null } }, clock.now());
-    published.catch(() => undefined); // awaited (and its failure logged) by the middleware below
-    signOuts.set(ctx, published);
+    awaitBeforeResponse(ctx, (async () => {
+      const offline = await revokeOfflineGrants(ctx);
+      await identity.events.publish({ type: 'account.signed_out', accountId, ip: ctx.ip, data: { clientId: ctx.oidc.client?.clientId ?? null, offlineGrants: offline.length } }, clock.now());
+    })());
   });
 
   provider.use(async (ctx, next) => {
     await next();
-    const published = signOuts.get(ctx);
-    if (published) await published.catch((err: unknown) => logger.error({ err }, 'recording account.signed_out failed'));
+    const work = pending.get(ctx);
+    if (work) await work.catch((err: unknown) => logger.error({ err, route: ctx.oidc?.route }, 'recording a provider event failed'));
   });
 }

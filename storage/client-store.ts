@@ -6,7 +6,7 @@ import { asc, eq } from 'drizzle-orm';
 import { asSealingKeys, DomainError, openWithAnyKey, randomToken, seal, validationError, type FieldErrors, type SealingKeys } from '../lib/index.js';
 import { uriProblems } from './client-uris.js';
 import type { Database } from './database.js';
-import { uniqueViolation } from './postgres-errors.js';
+import { foreignKeyViolation, isUuid, uniqueViolation } from './postgres-errors.js';
 import { oidcClients } from './schema.js';
 
 /** A registered client, without its secret. Optional metadata is null when not set. */
@@ -20,7 +20,18 @@ export interface ClientSummary {
   backchannelLogoutUri: string | null;
   /** Trusted application of the operator: consent is implied (idp `first_party` client metadata). */
   firstParty: boolean;
+  /** A service client (`client_credentials`, RFC 6749 §4.4): the organization it acts for and its functions; null otherwise. */
+  service: ServiceGrant | null;
+  /** Resource indicators (RFC 8707) this client is the resource server of; it may introspect their tokens (RFC 7662). */
+  servedResources: string[];
   createdAt: Date;
+}
+
+/** What a service client acts as: an organization (its id) and the functions its access tokens carry. */
+export interface ServiceGrant {
+  organizationId: string;
+  /** Function names, validated against the catalogue (policies/functions.ts) by the caller; at least one. */
+  functions: string[];
 }
 
 /** A registered client with its plaintext secret. */
@@ -41,6 +52,13 @@ export interface NewClient {
   /** `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2), validated like a redirect URI. */
   backchannelLogoutUri?: string | undefined;
   firstParty: boolean;
+  /**
+   * Registers a service client instead (machine to machine, `client_credentials` only): it has no redirect
+   * URIs, signs nobody in and acts for this organization, which must exist.
+   */
+  service?: ServiceGrant | undefined;
+  /** Resource indicators (absolute URIs, RFC 8707 §2) the client is the resource server of. */
+  servedResources?: string[] | undefined;
 }
 
 /** Clients, as the operator registers them. */
@@ -49,7 +67,8 @@ export interface ClientStore {
    * Registers a client; returns it with its secret (the only time the caller sees a generated one).
    * @param now - creation time (default: the current time).
    * @throws DomainError `validation_failed` (fieldErrors clientId, clientSecret, redirectUris,
-   *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri), `conflict` when the client ID is taken.
+   *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri, organization, functions, servedResources),
+   *   `conflict` when the client ID is taken.
    */
   create(client: NewClient, now?: Date): Promise<ClientRecord>;
   /**
@@ -65,10 +84,29 @@ export interface ClientStore {
   list(): Promise<ClientSummary[]>;
 }
 
+
+/** Field errors of a service registration: no redirect URIs, at least one function, distinct. */
+function serviceProblems(client: NewClient, service: ServiceGrant, errors: FieldErrors): void {
+  if (client.redirectUris.length || client.postLogoutRedirectUris.length || client.initiateLoginUri || client.backchannelLogoutUri) {
+    errors.redirectUris = ['A service client signs nobody in: it has no redirect, logout or login URIs.'];
+  }
+  if (!isUuid(service.organizationId)) errors.organization = ['Give the organization the service client acts for.'];
+  if (service.functions.length === 0) errors.functions = ['Give at least one function.'];
+  else if (new Set(service.functions).size !== service.functions.length) errors.functions = ['Each function once.'];
+}
+
 function validate(client: NewClient): FieldErrors {
   const errors: FieldErrors = {};
   if (!/^[A-Za-z0-9._:-]{3,100}$/.test(client.clientId)) errors.clientId = ['A client ID is 3–100 letters, digits, dots, dashes, underscores or colons.'];
+  // Account ids are UUIDs; a client ID (the `sub` of its service tokens, RFC 9068 §2.2) never looks like one.
+  else if (isUuid(client.clientId)) errors.clientId = ['A client ID cannot have the form of a UUID: account ids do.'];
   if (client.clientSecret !== undefined && client.clientSecret.length < 32) errors.clientSecret = ['A client secret has at least 32 characters.'];
+  const served = (client.servedResources ?? []).filter((r) => !URL.canParse(r) || r.includes('#'));
+  if (served.length) errors.servedResources = served.map((r) => `"${r}" is not an absolute URI without a fragment.`);
+  if (client.service) {
+    serviceProblems(client, client.service, errors);
+    return errors;
+  }
   const redirect = client.redirectUris.length === 0 ? ['Give at least one redirect URI.'] : uriProblems(client.redirectUris);
   if (redirect.length) errors.redirectUris = redirect;
   const postLogout = uriProblems(client.postLogoutRedirectUris);
@@ -92,7 +130,10 @@ export function clientSecretContext(clientId: string): string {
 export function createClientStore(database: Database, keys: Buffer | SealingKeys): ClientStore {
   const sealing = asSealingKeys(keys);
   const { db } = database;
-  const summary = ({ clientSecret: _sealed, ...row }: typeof oidcClients.$inferSelect): ClientSummary => row;
+  const summary = ({ clientSecret: _sealed, serviceOrganizationId, serviceFunctions, ...row }: typeof oidcClients.$inferSelect): ClientSummary => ({
+    ...row,
+    service: serviceOrganizationId ? { organizationId: serviceOrganizationId, functions: serviceFunctions } : null,
+  });
   /** The validated row to insert for `client`, with its plaintext secret. @throws DomainError `validation_failed`. */
   const rowOf = (client: NewClient, now: Date) => {
     const fieldErrors = validate(client);
@@ -106,7 +147,10 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       postLogoutRedirectUris: client.postLogoutRedirectUris,
       initiateLoginUri: client.initiateLoginUri ?? null,
       backchannelLogoutUri: client.backchannelLogoutUri ?? null,
-      firstParty: client.firstParty,
+      firstParty: client.service ? false : client.firstParty,
+      serviceOrganizationId: client.service?.organizationId ?? null,
+      serviceFunctions: client.service?.functions ?? [],
+      servedResources: client.servedResources ?? [],
       createdAt: now,
     };
     return { row, clientSecret };
@@ -121,6 +165,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       try {
         await db.insert(oidcClients).values(row);
       } catch (error) {
+        if (foreignKeyViolation(error)) throw validationError({ organization: ['No such organization.'] }, 'The client is not valid.');
         if (uniqueViolation(error) === null) throw error;
         throw new DomainError('conflict', `A client with ID "${client.clientId}" already exists.`, { fieldErrors: { clientId: ['This client ID is already registered.'] } });
       }

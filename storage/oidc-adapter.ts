@@ -52,12 +52,30 @@ export interface OidcAdapter {
 
 /**
  * oidc-provider client metadata of a registered client: `client_secret_basic`, code flow with refresh
- * tokens, and `first_party` (declared by idp/ as extra client metadata). `initiate_login_uri` is passed only
+ * tokens, and `first_party` (declared by idp/ as extra client metadata); a service client gets only
+ * `client_credentials` with `service_organization` and `service_functions`; `served_resources` when set. `initiate_login_uri` is passed only
  * when https, as oidc-provider rejects the whole client otherwise (OIDC Core §4). A `backchannel_logout_uri`
  * comes with `backchannel_logout_session_required: true`, so ID tokens and RP-initiated logout tokens carry
  * `sid` (OIDC Back-Channel Logout 1.0 §2.2, §2.4).
  */
 export function clientMetadata(client: ClientRecord): Record<string, unknown> {
+  const served = client.servedResources.length ? { served_resources: client.servedResources } : {};
+  if (client.service) {
+    // A service client (RFC 6749 §4.4): client_credentials only, no redirect URIs, acting for its organization.
+    return {
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      ...(client.clientName ? { client_name: client.clientName } : {}),
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      first_party: false,
+      service_organization: client.service.organizationId,
+      service_functions: client.service.functions,
+      ...served,
+    };
+  }
   return {
     client_id: client.clientId,
     client_secret: client.clientSecret,
@@ -70,6 +88,7 @@ export function clientMetadata(client: ClientRecord): Record<string, unknown> {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     first_party: client.firstParty,
+    ...served,
   };
 }
 
@@ -141,7 +160,8 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
       const result = await consumeModel(db, this.model, secrets.idsOf(this.model, id), now);
       if (result.consumed) return;
       if (result.grantId) await revokeGrantOn(db, result.grantId, now, retention);
-      throw new InvalidGrant(`${LABELS[this.model] ?? this.model} already used`);
+      // `reason` lets the provider's listeners tell a lost race from other refusals (a reused refresh token).
+      throw Object.assign(new InvalidGrant(`${LABELS[this.model] ?? this.model} already used`), { reason: 'already_consumed' });
     }
   };
 }

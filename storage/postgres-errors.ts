@@ -31,6 +31,11 @@ export function uniqueViolation(error: unknown): string | null {
   return typeof found.constraint === 'string' ? found.constraint : '';
 }
 
+/** True when `error` is a foreign key violation (SQLSTATE 23503): the row names one that does not exist. */
+export function foreignKeyViolation(error: unknown): boolean {
+  return sqlStateError(error)?.code === '23503';
+}
+
 /** True when `value` has the shape of a UUID, so it can be compared with a `uuid` column without an SQL error. */
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
