@@ -3,12 +3,15 @@
  * client ID, name, redirect URIs, post-logout redirect URIs and the back-channel logout URI; the generated
  * secret is shown once. The
  * registry validates the URIs (https, or http on a loopback host; no wildcard, fragment, `javascript:` or
- * `data:`) and answers field errors; nothing is stored then.
+ * `data:`) and answers field errors; nothing is stored then. A second form registers a service client
+ * (`client_credentials`, RFC 6749 §4.4) for an organization and a set of functions from the catalogue.
+ * Either may name the resources (RFC 8707) the client is the resource server of, for introspection.
  */
 import express from 'express';
 import { z } from 'zod';
 import type { Identity } from '../identity/index.js';
-import { systemClock } from '../lib/index.js';
+import { DomainError, systemClock } from '../lib/index.js';
+import { FUNCTION_NAMES, isFunctionName } from '../policies/index.js';
 import { entriesOf, operatorOf, renderOperator } from './operator-forms.js';
 import { attempt, isProblem, MALFORMED_FORM, type FormProblem } from './render.js';
 
@@ -20,6 +23,9 @@ export interface RegisteredClient {
   postLogoutRedirectUris: string[];
   /** The operator's own application: consent is implied. */
   firstParty: boolean;
+  /** A service client's organization (id) and functions; null for a client that signs people in. */
+  service: { organizationId: string; functions: string[] } | null;
+  servedResources: string[];
   createdAt: Date;
 }
 
@@ -29,7 +35,10 @@ export interface RegisteredClient {
  * (client ID taken), and returns the generated secret.
  */
 export interface ClientRegistry {
-  create(client: { clientId: string; clientName?: string | undefined; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined; firstParty: boolean }): Promise<{ clientId: string; clientSecret: string }>;
+  create(client: {
+    clientId: string; clientName?: string | undefined; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined; firstParty: boolean;
+    service?: { organizationId: string; functions: string[] } | undefined; servedResources?: string[] | undefined;
+  }): Promise<{ clientId: string; clientSecret: string }>;
   list(): Promise<RegisteredClient[]>;
 }
 
@@ -42,32 +51,82 @@ const registerForm = z.object({
   backchannelLogoutUri: z.string().max(2000).default(''),
   /** The checkbox: present (any value) for a third-party application. */
   thirdParty: z.string().max(10).optional().transform((v) => v !== undefined),
+  servedResources: z.string().max(4000).default(''),
 });
 type RegisterForm = z.output<typeof registerForm>;
-const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '', backchannelLogoutUri: '', thirdParty: false };
+const EMPTY: RegisterForm = { clientId: '', clientName: '', redirectUris: '', postLogoutRedirectUris: '', backchannelLogoutUri: '', thirdParty: false, servedResources: '' };
 
-async function renderList(clients: ClientRegistry, res: express.Response, values: RegisterForm, problem: FormProblem | null): Promise<void> {
-  const rows = (await clients.list()).map((c) => ({ clientId: c.clientId, name: c.clientName ?? '—', firstParty: c.firstParty, redirectUris: c.redirectUris, postLogoutRedirectUris: c.postLogoutRedirectUris }));
-  renderOperator(res, 'operator-applications', { title: 'Downstream applications', rows, values }, problem);
+/** The service client form; functions one per line (or separated by commas). */
+const serviceForm = z.object({
+  clientId: z.string().max(200).default(''),
+  clientName: z.string().max(200).default(''),
+  organization: z.string().max(200).default(''),
+  functions: z.string().max(4000).default(''),
+  servedResources: z.string().max(4000).default(''),
+});
+type ServiceForm = z.output<typeof serviceForm>;
+const EMPTY_SERVICE: ServiceForm = { clientId: '', clientName: '', organization: '', functions: '', servedResources: '' };
+
+async function renderList(identity: Identity, clients: ClientRegistry, res: express.Response, forms: { values?: RegisterForm; service?: ServiceForm }, problem: FormProblem | null): Promise<void> {
+  const names = new Map((await identity.organizations.listOrganizations()).map((o) => [o.id, o.name]));
+  const rows = (await clients.list()).map((c) => ({
+    clientId: c.clientId, name: c.clientName ?? '—', firstParty: c.firstParty, redirectUris: c.redirectUris, postLogoutRedirectUris: c.postLogoutRedirectUris,
+    service: c.service ? { organization: names.get(c.service.organizationId) ?? c.service.organizationId, functions: c.service.functions } : null,
+  }));
+  // Each form shows its own field errors; the problem summary above both names the one that failed.
+  const model = {
+    title: 'Downstream applications', rows, values: forms.values ?? EMPTY, service: forms.service ?? EMPTY_SERVICE, functionNames: FUNCTION_NAMES,
+    applicationProblem: forms.service ? null : problem, serviceProblem: forms.service ? problem : null,
+  };
+  renderOperator(res, 'operator-applications', model, problem);
+}
+
+/** The organization and functions of a service form. @throws DomainError `validation_failed` with field errors. */
+async function serviceGrantOf(identity: Identity, form: ServiceForm): Promise<{ organizationId: string; functions: string[] }> {
+  const functions = entriesOf(form.functions, /[\r\n,]+/);
+  const unknown = functions.filter((f) => !isFunctionName(f));
+  const fieldErrors: Record<string, string[]> = {};
+  if (unknown.length) fieldErrors.functions = [`Unknown function ${unknown.join(', ')}. Known: ${FUNCTION_NAMES.join(', ')}.`];
+  const organization = form.organization.trim() ? await identity.organizations.getOrganization(form.organization).catch(() => null) : null;
+  if (!organization) fieldErrors.organization = ['Give the organization by its name, id or a participant ID.'];
+  if (Object.keys(fieldErrors).length) throw new DomainError('validation_failed', 'The service client is not valid.', { fieldErrors });
+  return { organizationId: organization!.id, functions };
 }
 
 /** Routes of the application screens (mounted under `/operator`). */
 export function operatorClientRoutes(identity: Identity, clients: ClientRegistry): express.Router {
   const router = express.Router();
-  router.get('/applications', (_req, res) => renderList(clients, res, EMPTY, null));
+  router.get('/applications', (_req, res) => renderList(identity, clients, res, {}, null));
   router.post('/applications', async (req, res) => {
     const form = registerForm.safeParse(req.body);
-    if (!form.success) return renderList(clients, res, EMPTY, MALFORMED_FORM);
-    const { clientId, clientName, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, thirdParty } = form.data;
+    if (!form.success) return renderList(identity, clients, res, {}, MALFORMED_FORM);
+    const { clientId, clientName, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, thirdParty, servedResources } = form.data;
     const client = {
       clientId: clientId.trim(), clientName: clientName.trim() || undefined, redirectUris: entriesOf(redirectUris, /\r?\n/),
       postLogoutRedirectUris: entriesOf(postLogoutRedirectUris, /\r?\n/), backchannelLogoutUri: backchannelLogoutUri.trim() || undefined, firstParty: !thirdParty,
+      servedResources: entriesOf(servedResources, /\r?\n/),
     };
     const created = await attempt(() => clients.create(client));
-    if (isProblem(created)) return renderList(clients, res, form.data, created);
+    if (isProblem(created)) return renderList(identity, clients, res, { values: form.data }, created);
     const operator = operatorOf(res);
-    await identity.events.publish({ type: 'client.created', actor: operator.actor, ip: operator.ip, data: { clientId: created.clientId, redirectUris: client.redirectUris, firstParty: client.firstParty } }, systemClock.now());
+    const served = client.servedResources.length ? { servedResources: client.servedResources } : {};
+    await identity.events.publish({ type: 'client.created', actor: operator.actor, ip: operator.ip, data: { clientId: created.clientId, redirectUris: client.redirectUris, firstParty: client.firstParty, ...served } }, systemClock.now());
     res.status(201).render('operator-application-created', { title: 'Application registered', clientId: created.clientId, clientSecret: created.clientSecret });
+  });
+  router.post('/applications/service', async (req, res) => {
+    const form = serviceForm.safeParse(req.body);
+    if (!form.success) return renderList(identity, clients, res, {}, MALFORMED_FORM);
+    const { clientId, clientName, servedResources } = form.data;
+    const created = await attempt(async () => {
+      const service = await serviceGrantOf(identity, form.data);
+      const client = { clientId: clientId.trim(), clientName: clientName.trim() || undefined, redirectUris: [], postLogoutRedirectUris: [], firstParty: false, service, servedResources: entriesOf(servedResources, /\r?\n/) };
+      return { ...(await clients.create(client)), service };
+    });
+    if (isProblem(created)) return renderList(identity, clients, res, { service: form.data }, created);
+    const operator = operatorOf(res);
+    const { organizationId, functions } = created.service;
+    await identity.events.publish({ type: 'client.created', actor: operator.actor, ip: operator.ip, organizationId, data: { clientId: created.clientId, service: true, organization: organizationId, functions } }, systemClock.now());
+    res.status(201).render('operator-application-created', { title: 'Service client registered', clientId: created.clientId, clientSecret: created.clientSecret });
   });
   return router;
 }

@@ -125,6 +125,7 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     renderError: pages.renderError,
     ttl: {
       AccessToken: ttl.accessTokenSeconds,
+      ClientCredentials: ttl.accessTokenSeconds,
       AuthorizationCode: 60,
       IdToken: ttl.idTokenSeconds,
       RefreshToken: ttl.refreshTokenSeconds,

@@ -11,7 +11,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, createLogger, DomainError, loadConfig, systemClock } from '../lib/index.js';
-import { FUNCTION_NAMES } from '../policies/index.js';
+import { FUNCTION_NAMES, isFunctionName } from '../policies/index.js';
 import { createClientStore, createSigningKeyStore, openDatabaseForCli, resealSecrets, type Database } from '../storage/index.js';
 import { addAuthenticatorCommands } from './cli-authenticator.js';
 import { readSecretFromStdin } from './read-secret.js';
@@ -131,20 +131,32 @@ export function buildCli(out: Output): Command {
     .command('client')
     .description('downstream applications (OIDC clients)')
     .command('create')
-    .description('register a client (first-party unless --third-party); prints its secret once')
+    .description('register a client (first-party unless --third-party; --service for machine to machine); prints its secret once')
     .requiredOption('--client-id <id>', 'client_id')
-    .requiredOption('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+    .option('--redirect-uri <uri>', 'exact redirect URI (repeatable; at least one, except for --service)', collect, [])
     .option('--post-logout-redirect-uri <uri>', 'post-logout redirect URI (repeatable)', collect, [])
     .option('--initiate-login-uri <uri>', 'where the IdP sends people to start sign-in (OIDC Core §4)')
     .option('--backchannel-logout-uri <uri>', 'where the IdP posts logout tokens (OIDC Back-Channel Logout 1.0), e.g. <origin>/auth/backchannel-logout')
     .option('--name <name>', 'name shown to people')
     .option('--third-party', 'an application not run by the operator: people are asked for consent before it gets their data')
-    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean }) =>
+    .option('--service', 'a service client (client_credentials, RFC 6749 §4.4): calls portal APIs as --organization with the --function rights, signs nobody in')
+    .option('--organization <ref>', 'with --service: the organization it acts for (id, name or participant ID)')
+    .option('--function <name>', `with --service: a function its access tokens carry (repeatable; one of ${FUNCTION_NAMES.join(', ')})`, collect, [])
+    .option('--serves <resource>', 'a resource indicator (RFC 8707) this client is the resource server of: it may introspect its access tokens (repeatable)', collect, [])
+    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean; service?: boolean; organization?: string; function: string[]; serves: string[] }) =>
       withServices(async ({ clients, identity }) => {
-        const firstParty = !o.thirdParty;
-        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty });
-        await identity.events.publish({ type: 'client.created', actor, data: { clientId: created.clientId, redirectUris: created.redirectUris, firstParty } }, systemClock.now());
-        out(`created client ${created.clientId}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
+        const firstParty = !o.thirdParty && !o.service;
+        if (!o.service && (o.organization || o.function.length)) throw new DomainError('validation_failed', '--organization and --function belong to --service.');
+        const unknown = o.function.filter((f) => !isFunctionName(f));
+        if (unknown.length) throw new DomainError('validation_failed', `Unknown function ${unknown.join(', ')}. Known: ${FUNCTION_NAMES.join(', ')}.`);
+        if (o.service && !o.organization) throw new DomainError('validation_failed', '--service needs --organization.');
+        const organization = o.service ? await identity.organizations.getOrganization(o.organization!) : null;
+        const service = organization ? { organizationId: organization.id, functions: o.function } : undefined;
+        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty, service, servedResources: o.serves });
+        const data = service ? { clientId: created.clientId, service: true, organization: service.organizationId, functions: service.functions } : { clientId: created.clientId, redirectUris: created.redirectUris, firstParty };
+        await identity.events.publish({ type: 'client.created', actor, organizationId: service?.organizationId ?? null, data: { ...data, ...(o.serves.length ? { servedResources: o.serves } : {}) } }, systemClock.now());
+        const acting = organization ? `\nacts for ${organization.name} with ${service!.functions.join(', ')} (grant_type=client_credentials)` : '';
+        out(`created client ${created.clientId}${acting}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
       }),
     );
 
