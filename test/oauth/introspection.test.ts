@@ -17,7 +17,7 @@ const PORTAL_API = 'urn:connect-iam:portal-api';
 let t: TestIdp;
 let portal: Awaited<ReturnType<TestIdp['registerClient']>>;
 let other: Awaited<ReturnType<TestIdp['registerClient']>>;
-let tokens: client.TokenEndpointResponse;
+let tokens: Awaited<ReturnType<typeof redeem>>;
 
 beforeAll(async () => {
   t = await startTestIdp();
