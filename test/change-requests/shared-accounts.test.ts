@@ -92,17 +92,20 @@ describe('an account-wide change to an account that is also a member of another 
       expect((await service.listForOperator()).items.map((r) => r.id)).toContain(sent.id);
       const [event] = await world.identity.stores.audit.list({ type: 'change_request.confirmed', accountId: account.id });
       expect(event?.data).toMatchObject({ status: 'sent_to_operator', operatorReason: 'shared_account' });
-      const toMaker = world.mails.filter((m) => m.to === accounts[0]!.email).at(-1);
+      await world.identity.mailDelivery.idle(); // the outbox delivers in the background, in no fixed order
+      const toMaker = world.mails.find((m) => m.to === accounts[0]!.email && m.subject === `connect-iam: ${sent.reference} sent to operator`);
       expect(toMaker?.subject).toBe(`connect-iam: ${sent.reference} sent to operator`);
       expect(toMaker?.text).toContain(OPERATOR_REASON_MESSAGES.shared_account);
       expect(await rejection(service.confirm(checker, sent.id, claimed.version))).toMatchObject({ code: 'conflict' });
       expect(await applied(account)).toBe(false);
 
+      await world.identity.mailDelivery.idle();
       const since = world.mails.length;
       const completed = await service.completeByOperator('operator:test', sent.id);
       expect(completed.status).toBe('completed');
       expect(await applied(account)).toBe(true);
       if (type === 'suspend_account' || type === 'close_account') expect(await new Adapter('Session').find(sessionId)).toBeUndefined();
+      await world.identity.mailDelivery.idle();
       if (type === 'reset_second_factor') expect(world.mails.slice(since).map((m) => m.to)).toContain(account.email);
     });
   }
