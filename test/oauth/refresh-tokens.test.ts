@@ -40,19 +40,18 @@ async function firstPartyTokens(ua = new UserAgent()) {
 const refresh = (token: string) => client.refreshTokenGrant(first.rp, token);
 
 describe('refresh tokens for first-party clients', () => {
-  it('issues a refresh token to a first-party client that asks for offline_access, with no consent page and no prompt=consent', async () => {
+  it('issues a refresh token to a first-party client that asks for offline_access, with no consent page and no prompt=consent (none when it does not ask)', async () => {
     const { tokens } = await firstPartyTokens();
     expect(tokens.refresh_token).toBeTruthy();
     expect(tokens.scope?.split(' ')).toContain('offline_access');
     const refreshed = await refresh(tokens.refresh_token!);
     expect(refreshed.claims()?.sub).toBe(tokens.claims()?.sub);
-  });
 
-  it('issues none when the first-party client does not ask for offline_access', async () => {
+    // None when the first-party client does not ask for offline_access.
     const user = await t.createAccount({ userId: `rt.plain${++n}` });
     const auth = await startAuthorization(first.rp, FIRST, { scope: 'openid profile' });
-    const tokens = await redeem(first.rp, await signInToCallback({ ua: new UserAgent(), auth, login: user.userId, password: user.password, email: user.email, smtp: t.smtp }), auth);
-    expect(tokens.refresh_token).toBeUndefined();
+    const plain = await redeem(first.rp, await signInToCallback({ ua: new UserAgent(), auth, login: user.userId, password: user.password, email: user.email, smtp: t.smtp }), auth);
+    expect(plain.refresh_token).toBeUndefined();
   });
 
   it('keeps the consent page for a third-party client: offline_access needs prompt=consent and the End-User’s Allow', async () => {
@@ -75,6 +74,11 @@ describe('refresh tokens for first-party clients', () => {
     const sso = await ua.follow(again.url.toString(), {}, stopAt);
     const plain = await redeem(third, new URL(sso.redirectedTo!), again);
     expect(plain.refresh_token).toBeUndefined();
+
+    // The same request from a first-party client in the same session gets one, with no page.
+    const own = await startAuthorization(first.rp, FIRST, OFFLINE);
+    const ownSso = await ua.follow(own.url.toString(), {}, (next) => next.startsWith(FIRST));
+    expect((await redeem(first.rp, new URL(ownSso.redirectedTo!), own)).refresh_token).toBeTruthy();
   });
 });
 

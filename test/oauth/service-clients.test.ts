@@ -74,6 +74,10 @@ describe('service clients (client_credentials)', () => {
     expect(payload.organization).toEqual({ id: organizationId, name: expect.stringMatching(/^Test Organization/), participant_ids: [expect.any(String)] });
     expect(tokens.refresh_token).toBeUndefined();
     expect(payload.amr).toBeUndefined();
+
+    // It cannot sign people in: the authorization endpoint refuses it.
+    const res = await fetch(`${t.issuer}/auth?client_id=svc-backoffice&response_type=code&scope=openid&redirect_uri=http://localhost/cb&code_challenge=x&code_challenge_method=S256`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(res.status).toBe(400);
   });
 
   it('is accepted by portal-adapters’ verifyBearer unchanged, and its functions decide as requireFunction’s policy does', async () => {
@@ -89,11 +93,6 @@ describe('service clients (client_credentials)', () => {
     const res = await request(app).get('/api/files').set('Authorization', `Bearer ${access_token}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ sub: 'svc-backoffice', organization: organizationId, sftp: true, admin: false });
-  });
-
-  it('cannot sign people in: the authorization endpoint refuses a service client', async () => {
-    const res = await fetch(`${t.issuer}/auth?client_id=svc-backoffice&response_type=code&scope=openid&redirect_uri=http://localhost/cb&code_challenge=x&code_challenge_method=S256`, { redirect: 'manual', headers: { accept: 'text/html' } });
-    expect(res.status).toBe(400);
   });
 
   it('count towards nothing in the 20-account quota', async () => {
