@@ -196,12 +196,17 @@ export const oidcClients = pgTable('oidc_clients', {
   createdAt: instant('created_at').notNull(),
 });
 
-/** Token signing keys. `private_jwk` is the sealed private JWK; `retire_at` null means active. */
+/**
+ * Token signing keys. `private_jwk` is the sealed private JWK; `retire_at` null means active. `sign_from` is when
+ * the key may start signing: it is published from `created_at`, and `keys rotate` sets `sign_from` a publish-ahead
+ * delay later (SIGNING_KEY_PUBLISH_AHEAD_SECONDS) so relying parties have fetched it first; `--now` sets it to now.
+ */
 export const signingKeys = pgTable('signing_keys', {
   kid: text('kid').primaryKey(),
   alg: text('alg').notNull(),
   privateJwk: text('private_jwk').notNull(),
   createdAt: instant('created_at').notNull(),
+  signFrom: instant('sign_from').notNull(),
   retireAt: instant('retire_at'),
 });
 
