@@ -193,6 +193,18 @@ export const oidcClients = pgTable('oidc_clients', {
   serviceFunctions: text('service_functions').array().notNull().default(sql`'{}'::text[]`),
   /** Resource indicators (RFC 8707) this client is the resource server of: it may introspect tokens for them (RFC 7662). */
   servedResources: text('served_resources').array().notNull().default(sql`'{}'::text[]`),
+  /**
+   * How the client authenticates at the token endpoint (OIDC Registration §2): `client_secret_basic`,
+   * `client_secret_post`, `private_key_jwt` (RFC 7523, with `jwks` or `jwks_uri`) or `none` (a public client:
+   * single-page or native app, PKCE only). `client_secret` is unused for the last two.
+   */
+  tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default('client_secret_basic'),
+  /** The client's public keys (a JWK Set) for `private_key_jwt`; null when it has none or uses `jwks_uri`. */
+  jwks: jsonb('jwks').$type<{ keys: Record<string, unknown>[] }>(),
+  /** Where the client publishes its JWK Set for `private_key_jwt`; null otherwise. */
+  jwksUri: text('jwks_uri'),
+  /** A public client may get refresh tokens, only DPoP-bound ones (RFC 9449 §5); the operator's choice. Ignored for others. */
+  allowRefresh: boolean('allow_refresh').notNull().default(false),
   createdAt: instant('created_at').notNull(),
 });
 
