@@ -9,10 +9,11 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { openSignedIn, redirectOf } from '../support/portal-session.js';
 import { startTestPortals, type TestPortals } from '../support/portals.js';
 import { redeem, startAuthorization, submitPassword } from '../support/sign-in.js';
 import { otpFrom } from '../support/smtp-capture.js';
-import { UserAgent, textOf, type Page } from '../support/user-agent.js';
+import { UserAgent, textOf } from '../support/user-agent.js';
 
 let t: TestIdp;
 let portals: TestPortals;
@@ -30,23 +31,6 @@ const PROTECTED = '/eservices/user-maintenance';
 const REDIRECT = 'http://localhost:7503/auth/callback';
 const toClient = (next: string) => next.startsWith(REDIRECT);
 
-/** Opens `url` at a portal; when the IdP asks, signs in with password and emailed code; returns the page reached. */
-async function openSignedIn(ua: UserAgent, url: string, user: { userId: string; password: string; email: string }): Promise<Page> {
-  const first = await ua.follow(url);
-  if (!first.html.includes('User ID or email')) return first;
-  const since = t.smtp.messages.length;
-  const codePage = await submitPassword(ua, first, user.userId, user.password);
-  const mail = await t.smtp.waitFor(user.email, { since });
-  return ua.submit(codePage, { 'One-time code': otpFrom(mail) });
-}
-
-/** Where a GET of `url` with the agent's cookies goes, without following: null when the page answers 200. */
-async function redirectOf(ua: UserAgent, url: string): Promise<string | null> {
-  const page = await ua.request(url);
-  if (page.status === 200) return null;
-  expect(page.status).toBe(303);
-  return page.headers.get('location');
-}
 
 /** DA1 requests `functions` for the account, DA2 claims and confirms it. */
 async function changeFunctions(organizationId: string, makerId: string, checkerId: string, accountId: string, functions: string[]): Promise<void> {
@@ -64,7 +48,7 @@ describe('a change of functions through maker-checker', () => {
     const da2 = await t.createAccount({ userId: 'fcl.da2', delegatedAdministrator: true });
     const user = await t.createAccount({ userId: 'fcl.user', functions: ['EU_UserMaintenance'] });
     const ua = new UserAgent();
-    const page = await openSignedIn(ua, `${portals.eserviceUrl}${PROTECTED}`, user);
+    const page = await openSignedIn(t, ua, `${portals.eserviceUrl}${PROTECTED}`, user);
     expect(page.url).toBe(`${portals.eserviceUrl}${PROTECTED}`);
     expect(textOf(page.html)).toContain('User maintenance');
     expect(textOf((await ua.follow(`${portals.eserviceUrl}/`)).html)).toContain('Delegated Administrator Application');

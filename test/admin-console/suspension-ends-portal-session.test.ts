@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { openSignedIn, redirectOf } from '../support/portal-session.js';
 import { startTestPortals, type TestPortals } from '../support/portals.js';
-import { submitPassword } from '../support/sign-in.js';
-import { otpFrom } from '../support/smtp-capture.js';
-import { UserAgent, textOf, type Page } from '../support/user-agent.js';
+import { UserAgent, textOf } from '../support/user-agent.js';
 import { requestLink, setPassword } from '../recovery/support.js';
 
 let t: TestIdp;
@@ -27,23 +26,6 @@ afterAll(async () => {
 
 const PROTECTED = '/eservices/user-maintenance';
 
-/** Opens `url` at a portal; when the IdP asks, signs in with password and emailed code; returns the page reached. */
-async function openSignedIn(ua: UserAgent, url: string, user: { userId: string; password: string; email: string }): Promise<Page> {
-  const first = await ua.follow(url);
-  if (!first.html.includes('User ID or email')) return first;
-  const since = t.smtp.messages.length;
-  const codePage = await submitPassword(ua, first, user.userId, user.password);
-  const mail = await t.smtp.waitFor(user.email, { since });
-  return ua.submit(codePage, { 'One-time code': otpFrom(mail) });
-}
-
-/** Where a GET of `url` with the agent's cookies goes, without following: null when the page answers 200. */
-async function redirectOf(ua: UserAgent, url: string): Promise<string | null> {
-  const page = await ua.request(url);
-  if (page.status === 200) return null;
-  expect(page.status).toBe(303);
-  return page.headers.get('location');
-}
 
 describe('back-channel logout to the demo portals', () => {
   it('suspension through maker-checker ends an active portal session', async () => {
@@ -52,7 +34,7 @@ describe('back-channel logout to the demo portals', () => {
     const da2 = await t.createAccount({ userId: 'bcl.da2', delegatedAdministrator: true });
     const user = await t.createAccount({ userId: 'bcl.user', functions: ['EU_UserMaintenance'] });
     const ua = new UserAgent();
-    const page = await openSignedIn(ua, `${portals.eserviceUrl}${PROTECTED}`, user);
+    const page = await openSignedIn(t, ua, `${portals.eserviceUrl}${PROTECTED}`, user);
     expect(page.status).toBe(200);
     expect(page.url).toBe(`${portals.eserviceUrl}${PROTECTED}`);
     expect(textOf(page.html)).toContain('User maintenance');
@@ -75,7 +57,7 @@ describe('back-channel logout to the demo portals', () => {
   it('a password reset ends the portal session too', async () => {
     const user = await t.createAccount({ userId: 'bcl.reset', functions: ['EU_UserMaintenance'] });
     const ua = new UserAgent();
-    expect((await openSignedIn(ua, `${portals.eserviceUrl}${PROTECTED}`, user)).status).toBe(200);
+    expect((await openSignedIn(t, ua, `${portals.eserviceUrl}${PROTECTED}`, user)).status).toBe(200);
     const { link } = await requestLink(t, user.userId, user.email);
     expect((await setPassword(link, 'a brand new passphrase for bcl')).status).toBe(200);
     expect(await redirectOf(ua, `${portals.eserviceUrl}${PROTECTED}`)).toBe(`/auth/login?returnTo=${encodeURIComponent(PROTECTED)}`);
@@ -86,8 +68,8 @@ describe('back-channel logout to the demo portals', () => {
   it('RP-initiated logout at ECP ends the session at the eService portal', async () => {
     const user = await t.createAccount({ userId: 'bcl.both', functions: ['EU_UserMaintenance', 'EU_ECPClearingSubmission'] });
     const ua = new UserAgent();
-    expect((await openSignedIn(ua, `${portals.eserviceUrl}${PROTECTED}`, user)).status).toBe(200);
-    const ecpHome = await openSignedIn(ua, `${portals.ecpUrl}/`, user);
+    expect((await openSignedIn(t, ua, `${portals.eserviceUrl}${PROTECTED}`, user)).status).toBe(200);
+    const ecpHome = await openSignedIn(t, ua, `${portals.ecpUrl}/`, user);
     expect(ecpHome.url.startsWith(portals.ecpUrl)).toBe(true);
     expect(textOf(ecpHome.html)).toContain('Sign out');
     expect(await redirectOf(ua, `${portals.eserviceUrl}${PROTECTED}`)).toBeNull();
