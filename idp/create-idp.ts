@@ -25,6 +25,7 @@ import { recoveryRouter } from './recovery/router.js';
 import { OidcProvider, type OidcAdapterFactory, type Provider } from './oidc.js';
 import { observeProvider } from './provider-events.js';
 import { logBackChannelEvents } from './back-channel-logout.js';
+import { cacheKeySetAnswers } from './key-set-caching.js';
 import { answerUnavailableWith503 } from './unavailable.js';
 import { pinPublicOrigin } from './public-origin.js';
 import { createProviderPages } from './provider-pages.js';
@@ -82,6 +83,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   observeProvider(provider, { identity, logger, clock: deps.clock });
   logBackChannelEvents(provider, logger);
   answerUnavailableWith503(provider);
+  cacheKeySetAnswers(provider, config.jwksMaxAgeSeconds);
 
   const secure = config.issuer.startsWith('https:');
   const csrf = createCsrf(config.cookieKeys, secure, (uid) => interactionPath(basePath, uid));

@@ -171,7 +171,8 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of access tokens (JWT).'),
   ID_TOKEN_TTL_SECONDS: seconds(600).describe('Lifetime of ID tokens.'),
   REFRESH_TOKEN_TTL_SECONDS: seconds(28800).describe('Lifetime of refresh tokens.'),
-  SIGNING_KEY_RELOAD_SECONDS: seconds(60).describe('How often each instance reads the signing keys from the database. A key rotated by `npm run iam -- keys rotate` appears in every instance\'s JWKS within this many seconds, and signs tokens once it is twice this old, so no instance signs with a key another does not publish yet.'),
+  SIGNING_KEY_RELOAD_SECONDS: seconds(60).describe('How often each instance reads the signing keys from the database. A key rotated by `npm run iam -- keys rotate` appears in every instance\'s JWKS within this many seconds.'),
+  SIGNING_KEY_PUBLISH_AHEAD_SECONDS: seconds(3600).describe('How long `npm run iam -- keys rotate` publishes the next signing key before it signs tokens, so relying parties that cache the JWKS have fetched it first (`keys rotate --now` skips the wait, for emergencies). At least twice SIGNING_KEY_RELOAD_SECONDS (a smaller value is raised to that), so no instance signs with a key another does not publish yet. The JWKS and discovery answers carry `Cache-Control: public, max-age=` min(300, a quarter of this) seconds.'),
   DEMO_DATA: flag(true).describe('Seed the demo organization, accounts and portal clients into an empty embedded database (never in production).'),
   DEMO_PORTALS: flag(true).describe('Start the eService portal and ECP demo apps with the IdP (never in production).'),
   ESERVICE_PORTAL_PORT: port(3001).describe('Port of the demo eService portal.'),
@@ -249,6 +250,10 @@ export interface Config {
   reauthenticationMaxAgeSeconds: number;
   /** How often, in seconds, the signing keys are read again from the database (a rotated key takes effect within it). */
   signingKeyReloadSeconds: number;
+  /** Seconds a rotated key is published before it signs: SIGNING_KEY_PUBLISH_AHEAD_SECONDS, at least 2 × `signingKeyReloadSeconds`. */
+  signingKeyPublishAheadSeconds: number;
+  /** `Cache-Control` max-age, in seconds, of the JWKS and discovery answers: min(300, publish-ahead / 4), at least 1, so a cached JWKS is refreshed before a newly published key signs. */
+  jwksMaxAgeSeconds: number;
   demo: { data: boolean; portals: boolean; eservicePortalPort: number; ecpPort: number };
   /** The admin console (admin-console/): its port. */
   /** `url`: the console's public origin, without a trailing slash. */
@@ -343,6 +348,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     reauthenticationMaxAgeSeconds: e.REAUTHENTICATION_MAX_AGE_SECONDS,
     signingKeyReloadSeconds: e.SIGNING_KEY_RELOAD_SECONDS,
+    signingKeyPublishAheadSeconds: Math.max(e.SIGNING_KEY_PUBLISH_AHEAD_SECONDS, 2 * e.SIGNING_KEY_RELOAD_SECONDS),
+    jwksMaxAgeSeconds: Math.max(1, Math.min(300, Math.floor(Math.max(e.SIGNING_KEY_PUBLISH_AHEAD_SECONDS, 2 * e.SIGNING_KEY_RELOAD_SECONDS) / 4))),
     demo: {
       data: e.DEMO_DATA && !production,
       portals: e.DEMO_PORTALS && !production,

@@ -112,8 +112,10 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
     provider = built.provider;
     return built.app;
   };
-  // A rotated key is published by every instance (each reloads within SIGNING_KEY_RELOAD_SECONDS) before any signs with it.
-  const publication = { signAfterSeconds: 2 * config.signingKeyReloadSeconds };
+  // A rotated key signs from its sign_from (keys rotate: SIGNING_KEY_PUBLISH_AHEAD_SECONDS, at least twice
+  // SIGNING_KEY_RELOAD_SECONDS, after every instance publishes it). A retiring key stays published twice the
+  // reload interval past retire_at: an instance that had not reloaded yet may have signed with it that much later.
+  const publication = { retireGraceSeconds: 2 * config.signingKeyReloadSeconds };
   let jwks = await keys.listJwks(clock.now(), publication);
   let idpApp = await buildIdp(jwks);
   // Suspension, closure and password reset send back-channel logout tokens through the current provider.

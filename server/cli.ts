@@ -164,13 +164,19 @@ export function buildCli(out: Output): Command {
     .command('keys')
     .description('token signing keys')
     .command('rotate')
-    .description('generate a new signing key; older keys keep verifying until their tokens expire')
-    .action(() =>
+    .description('publish a new signing key and sign with it after SIGNING_KEY_PUBLISH_AHEAD_SECONDS; older keys keep verifying until their tokens expire')
+    .option('--now', 'sign with the new key at once (emergency: relying parties caching the old JWKS may fail verification for up to its max-age)')
+    .action((options: { now?: boolean }) =>
       withServices(async ({ keys, config, identity }) => {
         const retainSeconds = Math.max(config.ttl.accessTokenSeconds, config.ttl.idTokenSeconds, config.ttl.refreshTokenSeconds);
-        const rotated = await keys.rotate(systemClock.now(), retainSeconds);
-        await identity.events.publish({ type: 'signing_key.rotated', actor, data: { kid: rotated.kid, retainSeconds } }, systemClock.now());
-        out(`new signing key ${rotated.kid}; previous keys verify for ${retainSeconds} s more. Running servers publish it within SIGNING_KEY_RELOAD_SECONDS (${config.signingKeyReloadSeconds} s) and sign with it after twice that.`, rotated);
+        const publishAheadSeconds = options.now ? 0 : config.signingKeyPublishAheadSeconds;
+        const rotated = await keys.rotate(systemClock.now(), { retainSeconds, publishAheadSeconds });
+        await identity.events.publish({ type: 'signing_key.rotated', actor, data: { kid: rotated.kid, retainSeconds, publishAheadSeconds } }, systemClock.now());
+        const reload = `Running servers publish it within SIGNING_KEY_RELOAD_SECONDS (${config.signingKeyReloadSeconds} s)`;
+        const signing = options.now
+          ? `${reload} and sign with it as soon as they do. Relying parties caching the old JWKS may fail to verify its tokens for up to ${config.jwksMaxAgeSeconds} s (the JWKS max-age).`
+          : `${reload} and sign with it from ${rotated.signFrom.toISOString()} (in ${publishAheadSeconds} s, SIGNING_KEY_PUBLISH_AHEAD_SECONDS).`;
+        out(`new signing key ${rotated.kid}; ${signing} Previous keys verify until ${retainSeconds} s after that.`, rotated);
       }),
     );
   addAuthenticatorCommands(program, out, withServices, actor);
