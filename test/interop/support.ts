@@ -61,11 +61,12 @@ export function expectSignInPage(page: Page): void {
 
 /**
  * Confirms the IdP's RP-initiated logout page ("Sign out") and follows the redirects back to the app.
- * @returns the page the app shows after logout.
+ * @param stopAt - stop before fetching this next hop (for a post-logout URI nothing listens on).
+ * @returns the page the app shows after logout, or `{ redirectedTo }` when stopped.
  */
-export async function confirmSignOut(ua: UserAgent, logoutPage: Page): Promise<Page> {
+export async function confirmSignOut(ua: UserAgent, logoutPage: Page, stopAt?: (next: string) => boolean): Promise<Page & { redirectedTo?: string }> {
   expect(textOf(logoutPage.html)).toContain('Do you want to sign out');
-  return ua.submit(logoutPage, {}, { button: 'Sign out' });
+  return ua.submit(logoutPage, {}, { button: 'Sign out', stopAt });
 }
 
 /** The JSON body of an app page. */
