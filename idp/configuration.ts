@@ -79,6 +79,10 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
+    // Honest discovery: only the methods a client can be registered for (storage/client-authentication.ts). No
+    // client_secret_jwt, so no HMAC algorithms for client assertions; private_key_jwt signs with these (RFC 7523).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: { clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] },
     clientBasedCORS,
     // Outgoing requests keep oidc-provider's special-use-address guard, except to BACKCHANNEL_LOGOUT_ALLOWED_HOSTS.
     fetch: createOutgoingFetch(config.backchannelLogoutAllowedHosts),

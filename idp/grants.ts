@@ -55,10 +55,14 @@ export function keepOfflineAccess(ctx: OidcContext, _value: unknown, client: Oid
 /**
  * oidc-provider's `issueRefreshToken(ctx, client, source)`: a refresh token is issued when the client may use
  * the `refresh_token` grant and the code (or device code) carries `offline_access`, which the grant holds —
- * granted on our consent page, or implied for a first-party client (OIDC Core §11).
+ * granted on our consent page, or implied for a first-party client (OIDC Core §11). A public client
+ * (`token_endpoint_auth_method=none`, registered with refresh allowed) gets one only when the token request
+ * carried a DPoP proof: its access token is then DPoP-bound and oidc-provider binds the refresh token to the
+ * same key (RFC 9449 §5, RFC 9700 §4.14.2), so a stolen refresh token is useless without the private key.
  */
 export async function issueRefreshToken(ctx: OidcContext, client: OidcClient, source: { scopes: Set<string> }): Promise<boolean> {
   if (!client.grantTypeAllowed('refresh_token') || !source.scopes.has(OFFLINE_ACCESS)) return false;
+  if (client.clientAuthMethod === 'none' && !(ctx.oidc.entities.AccessToken as { jkt?: string } | undefined)?.jkt) return false;
   const grant = ctx.oidc.entities.Grant as unknown as OidcGrant | undefined;
   return grant ? grant.getOIDCScope().split(' ').includes(OFFLINE_ACCESS) : false;
 }

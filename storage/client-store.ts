@@ -4,6 +4,7 @@
  */
 import { asc, eq } from 'drizzle-orm';
 import { asSealingKeys, DomainError, openWithAnyKey, randomToken, seal, validationError, type FieldErrors, type SealingKeys } from '../lib/index.js';
+import { clientAuthenticationProblems, type ClientAuthMethod, type PublicJwks } from './client-authentication.js';
 import { uriProblems } from './client-uris.js';
 import type { Database } from './database.js';
 import { foreignKeyViolation, isUuid, uniqueViolation } from './postgres-errors.js';
@@ -24,6 +25,13 @@ export interface ClientSummary {
   service: ServiceGrant | null;
   /** Resource indicators (RFC 8707) this client is the resource server of; it may introspect their tokens (RFC 7662). */
   servedResources: string[];
+  /** How it authenticates at the token endpoint; `none` is a public client (PKCE only), `private_key_jwt` RFC 7523. */
+  tokenEndpointAuthMethod: ClientAuthMethod;
+  /** Its public keys for `private_key_jwt`, inline or by URL; null otherwise. */
+  jwks: PublicJwks | null;
+  jwksUri: string | null;
+  /** A public client the operator allows DPoP-bound refresh tokens (RFC 9449 §5); false for every other client. */
+  allowRefresh: boolean;
   createdAt: Date;
 }
 
@@ -34,7 +42,7 @@ export interface ServiceGrant {
   functions: string[];
 }
 
-/** A registered client with its plaintext secret. */
+/** A registered client with its plaintext secret (random and never used for `none` and `private_key_jwt`). */
 export interface ClientRecord extends ClientSummary {
   clientSecret: string;
 }
@@ -59,6 +67,19 @@ export interface NewClient {
   service?: ServiceGrant | undefined;
   /** Resource indicators (absolute URIs, RFC 8707 §2) the client is the resource server of. */
   servedResources?: string[] | undefined;
+  /** Default `client_secret_basic`. `none`: a public client (single-page or native app), not for a service client. */
+  tokenEndpointAuthMethod?: ClientAuthMethod | undefined;
+  /** With `private_key_jwt`, exactly one: a JWK Set of public keys, or an https URL serving one. */
+  jwks?: PublicJwks | undefined;
+  jwksUri?: string | undefined;
+  /** With `none`: the client may get refresh tokens, only DPoP-bound ones. */
+  allowRefresh?: boolean | undefined;
+}
+
+/** Options of {@link createClientStore}. */
+export interface ClientStoreOptions {
+  /** Development mode: a `jwks_uri` may be plain http. Default false (https only). */
+  development?: boolean;
 }
 
 /** Clients, as the operator registers them. */
@@ -67,7 +88,8 @@ export interface ClientStore {
    * Registers a client; returns it with its secret (the only time the caller sees a generated one).
    * @param now - creation time (default: the current time).
    * @throws DomainError `validation_failed` (fieldErrors clientId, clientSecret, redirectUris,
-   *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri, organization, functions, servedResources),
+   *   postLogoutRedirectUris, initiateLoginUri, backchannelLogoutUri, organization, functions, servedResources,
+   *   tokenEndpointAuthMethod, jwks, jwksUri, allowRefresh),
    *   `conflict` when the client ID is taken.
    */
   create(client: NewClient, now?: Date): Promise<ClientRecord>;
@@ -95,8 +117,10 @@ function serviceProblems(client: NewClient, service: ServiceGrant, errors: Field
   else if (new Set(service.functions).size !== service.functions.length) errors.functions = ['Each function once.'];
 }
 
-function validate(client: NewClient): FieldErrors {
+function validate(client: NewClient, development: boolean): FieldErrors {
   const errors: FieldErrors = {};
+  const tokenEndpointAuthMethod = client.tokenEndpointAuthMethod ?? 'client_secret_basic';
+  clientAuthenticationProblems({ ...client, tokenEndpointAuthMethod, service: client.service !== undefined }, development, errors);
   if (!/^[A-Za-z0-9._:-]{3,100}$/.test(client.clientId)) errors.clientId = ['A client ID is 3–100 letters, digits, dots, dashes, underscores or colons.'];
   // Account ids are UUIDs; a client ID (the `sub` of its service tokens, RFC 9068 §2.2) never looks like one.
   else if (isUuid(client.clientId)) errors.clientId = ['A client ID cannot have the form of a UUID: account ids do.'];
@@ -127,16 +151,17 @@ export function clientSecretContext(clientId: string): string {
  * Creates the client store. Secrets are sealed under `keys.current` (or the one key given) and opened with it or
  * any previous key (ENCRYPTION_KEY rotation, docs/authenticator.md).
  */
-export function createClientStore(database: Database, keys: Buffer | SealingKeys): ClientStore {
+export function createClientStore(database: Database, keys: Buffer | SealingKeys, options: ClientStoreOptions = {}): ClientStore {
   const sealing = asSealingKeys(keys);
   const { db } = database;
-  const summary = ({ clientSecret: _sealed, serviceOrganizationId, serviceFunctions, ...row }: typeof oidcClients.$inferSelect): ClientSummary => ({
+  const summary = ({ clientSecret: _sealed, serviceOrganizationId, serviceFunctions, tokenEndpointAuthMethod, ...row }: typeof oidcClients.$inferSelect): ClientSummary => ({
     ...row,
+    tokenEndpointAuthMethod: tokenEndpointAuthMethod as ClientAuthMethod,
     service: serviceOrganizationId ? { organizationId: serviceOrganizationId, functions: serviceFunctions } : null,
   });
   /** The validated row to insert for `client`, with its plaintext secret. @throws DomainError `validation_failed`. */
   const rowOf = (client: NewClient, now: Date) => {
-    const fieldErrors = validate(client);
+    const fieldErrors = validate(client, options.development ?? false);
     if (Object.keys(fieldErrors).length) throw validationError(fieldErrors, 'The client is not valid.');
     const clientSecret = client.clientSecret ?? randomToken(32);
     const row = {
@@ -151,6 +176,10 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       serviceOrganizationId: client.service?.organizationId ?? null,
       serviceFunctions: client.service?.functions ?? [],
       servedResources: client.servedResources ?? [],
+      tokenEndpointAuthMethod: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
+      jwks: client.jwks ?? null,
+      jwksUri: client.jwksUri ?? null,
+      allowRefresh: client.allowRefresh ?? false,
       createdAt: now,
     };
     return { row, clientSecret };

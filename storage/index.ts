@@ -17,5 +17,6 @@ export { createOidcAdapter, clientMetadata, type OidcAdapter, type OidcAdapterOp
 export type { OidcPayload } from './oidc-models.js';
 export { revokeGrant, revokeAccountGrants, revokeAccountGrantsOn, REVOKED_GRANT_RETENTION_SECONDS } from './oidc-grant-revocation.js';
 export { sweepExpired, EXPIRED_OTP_RETENTION_SECONDS, FINISHED_MAIL_RETENTION_SECONDS, RATE_LIMIT_RETENTION_SECONDS, type SweepCounts } from './sweep.js';
-export { createClientStore, type ClientStore, type ClientRecord, type ClientSummary, type NewClient } from './client-store.js';
+export { createClientStore, type ClientStore, type ClientRecord, type ClientSummary, type NewClient, type ClientStoreOptions } from './client-store.js';
+export { CLIENT_AUTH_METHODS, type ClientAuthMethod, type PublicJwks } from './client-authentication.js';
 export { createSigningKeyStore, SIGNING_ALG, type SigningKeyStore, type SigningKeyInfo } from './signing-key-store.js';

@@ -51,8 +51,19 @@ export interface OidcAdapter {
 }
 
 /**
- * oidc-provider client metadata of a registered client: `client_secret_basic`, code flow with refresh
- * tokens, and `first_party` (declared by idp/ as extra client metadata); a service client gets only
+ * How the client authenticates (OIDC Registration §2): its secret for `client_secret_basic`/`_post`, its public
+ * keys (`jwks` or `jwks_uri`) for `private_key_jwt` (RFC 7523), nothing for a public client (`none`).
+ */
+function authenticationMetadata(client: ClientRecord): Record<string, unknown> {
+  const method = client.tokenEndpointAuthMethod;
+  if (method === 'none') return { token_endpoint_auth_method: method };
+  if (method === 'private_key_jwt') return { token_endpoint_auth_method: method, ...(client.jwksUri ? { jwks_uri: client.jwksUri } : { jwks: client.jwks }) };
+  return { token_endpoint_auth_method: method, client_secret: client.clientSecret };
+}
+
+/**
+ * oidc-provider client metadata of a registered client: its token endpoint authentication, code flow with refresh
+ * tokens (a public client only when allowed), and `first_party` (declared by idp/ as extra client metadata); a service client gets only
  * `client_credentials` with `service_organization` and `service_functions`; `served_resources` when set. `initiate_login_uri` is passed only
  * when https, as oidc-provider rejects the whole client otherwise (OIDC Core §4). A `backchannel_logout_uri`
  * comes with `backchannel_logout_session_required: true`, so ID tokens and RP-initiated logout tokens carry
@@ -64,29 +75,29 @@ export function clientMetadata(client: ClientRecord): Record<string, unknown> {
     // A service client (RFC 6749 §4.4): client_credentials only, no redirect URIs, acting for its organization.
     return {
       client_id: client.clientId,
-      client_secret: client.clientSecret,
+      ...authenticationMetadata(client),
       ...(client.clientName ? { client_name: client.clientName } : {}),
       redirect_uris: [],
       grant_types: ['client_credentials'],
       response_types: [],
-      token_endpoint_auth_method: 'client_secret_basic',
       first_party: false,
       service_organization: client.service.organizationId,
       service_functions: client.service.functions,
       ...served,
     };
   }
+  const isPublic = client.tokenEndpointAuthMethod === 'none';
   return {
     client_id: client.clientId,
-    client_secret: client.clientSecret,
+    ...authenticationMetadata(client),
     ...(client.clientName ? { client_name: client.clientName } : {}),
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     ...(client.initiateLoginUri && isHttpsUri(client.initiateLoginUri) ? { initiate_login_uri: client.initiateLoginUri } : {}),
     ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
-    grant_types: ['authorization_code', 'refresh_token'],
+    // A public client gets refresh tokens only when the operator allowed it (and then only DPoP-bound, idp/grants.ts).
+    grant_types: isPublic && !client.allowRefresh ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
     first_party: client.firstParty,
     ...served,
   };
