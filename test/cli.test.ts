@@ -10,7 +10,7 @@ describe('the operator CLI (npm run iam)', () => {
   });
   afterAll(() => cli?.dispose());
 
-  const iam = (args: string[], stdin = '') => cli.iam(args, { stdin });
+  const iam = (args: string[], stdin = '', env?: Record<string, string>) => cli.iam(args, { stdin, env });
   const inProcess = (run: (identity: Identity) => Promise<void>) => cli.inProcess(run);
 
   it('bootstraps a deployment: organization, delegated administrator with a password from stdin, client, key rotation', async () => {
@@ -73,6 +73,23 @@ describe('the operator CLI (npm run iam)', () => {
     const over = await iam(['account', 'create', '--organization', 'FULL1', '--user-id', 'full.20', '--email', 'full20@example.com', '--phone', '+852 5555 0000'], 'a long enough passphrase\n');
     expect(over.code).toBe(1);
     expect(over.stderr).toContain('The organization has 20 of 20 accounts; the limit is 20.');
+  });
+
+  it('keys rotate says when the new key starts signing (SIGNING_KEY_PUBLISH_AHEAD_SECONDS later); --now signs at once and warns about cached JWKS', async () => {
+    const before = Date.now();
+    const ahead = await iam(['keys', 'rotate'], '');
+    expect(ahead.code).toBe(0);
+    const signFrom = /sign with it from (\S+) \(in 3600 s, SIGNING_KEY_PUBLISH_AHEAD_SECONDS\)/.exec(ahead.stdout)?.[1];
+    expect(signFrom, ahead.stdout).toBeDefined();
+    expect(Date.parse(signFrom!)).toBeGreaterThanOrEqual(before + 3600_000 - 1000);
+
+    const ahead2 = await iam(['keys', 'rotate', '--json'], '', { SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '600' });
+    expect(Date.parse(JSON.parse(ahead2.stdout).signFrom) - Date.now()).toBeGreaterThan(500_000);
+
+    const now = await iam(['keys', 'rotate', '--now']);
+    expect(now.code).toBe(0);
+    expect(now.stdout).toContain('sign with it as soon as they do');
+    expect(now.stdout).toContain('Relying parties caching the old JWKS may fail to verify its tokens for up to 300 s');
   });
 
   it('answers a usage error with help and exit code 2', async () => {
