@@ -3,7 +3,7 @@
  * `findAccount` that returns fixed claims, and an interaction that signs in and consents at once. Started by
  * the bench as its own process (`node --import tsx bench/baseline-provider.ts`, like the server) so that its
  * CPU and memory are measured the same way. Token-shaping options match connect-iam's (idp/configuration.ts:
- * RS256 key of 2048 bits, scopes and their claims in the ID token, PKCE, the same TTLs), so that the ratio
+ * RS256 key of 2048 bits, scopes and their claims in the ID token, PKCE, refresh-token rotation, the same TTLs), so that the ratio
  * shows what connect-iam adds: storage, pages, account views, plumbing.
  *
  * Environment: `PORT`, `CLIENT_ID`, `CLIENT_SECRET`, `REDIRECT_URI`. Prints one JSON line `{"ready":true}`.
@@ -38,6 +38,8 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'offline_access', 'profile', 'email', 'organization'],
   claims: SCOPE_CLAIMS,
   conformIdTokenClaims: false,
+  // As connect-iam: every use of a refresh token returns a new one (docs/tokens-and-claims.md, RFC 9700 §4.14.2).
+  rotateRefreshToken: true,
   features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
   findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ ...ACCOUNT, sub }) }),
   interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },

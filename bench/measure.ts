@@ -74,3 +74,22 @@ export async function measure(variant: Variant, length: BatchLength, concurrency
     clearInterval(backendTimer);
   }
 }
+
+/** The record of a batch that could not run (its preparation failed). */
+export function failedMeasurement(error: unknown): Measurement {
+  return {
+    ops: 0,
+    errors: 1,
+    firstError: error instanceof Error ? error.message : String(error),
+    opsPerSecond: NaN,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    cpuMsPerOp: NaN,
+    dbCpuMsPerOp: null,
+    roundTripsPerOp: null,
+    parsesPerOp: null,
+    connectionsOpened: null,
+    requestsPerOp: null,
+    rssPeakMiB: null,
+  };
+}

@@ -107,14 +107,16 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 function atMost(measure: string, value: number | null, limit: number, unit: string, target = `≤ ${limit}${unit === '×' ? '×' : ` ${unit}`}`): TargetResult {
   if (value === null || !Number.isFinite(value)) return { measure, target, value: null, unit, met: null, missedBy: null };
   const met = value <= limit;
-  return { measure, target, value, unit, met, missedBy: met ? null : `${fmt(value - limit)} ${unit} over (${fmt(value / limit)}× the target)` };
+  const over = unit === '×' ? `${fmt(value / limit)}× the target` : `${fmt(value - limit)} ${unit} over (${fmt(value / limit)}× the target)`;
+  return { measure, target, value, unit, met, missedBy: met ? null : over };
 }
 
 function atLeast(measure: string, value: number | null, limit: number, unit: string): TargetResult {
   const target = `≥ ${limit}${unit === '×' ? '×' : ` ${unit}`}`;
   if (value === null || !Number.isFinite(value)) return { measure, target, value: null, unit, met: null, missedBy: null };
   const met = value >= limit;
-  return { measure, target, value, unit, met, missedBy: met ? null : `${fmt(limit - value)} ${unit} short (${fmt(value / limit)}× the target)` };
+  const short = unit === '×' ? `${fmt(value / limit)}× the target` : `${fmt(limit - value)} ${unit} short (${fmt(value / limit)}× the target)`;
+  return { measure, target, value, unit, met, missedBy: met ? null : short };
 }
 
 /** Issue 10 §2: the targets on the PostgreSQL server (database CPU included), and the two on PGlite. */
@@ -228,6 +230,7 @@ export function renderMarkdown(results: Results): string {
     '',
     `Written by \`npm run bench\` on ${meta.date}. How to read it: bench/README.md.`,
     '',
+    `- Commit ${meta.commit}${(meta.uncommittedFiles as string[]).length ? `, with uncommitted changes to ${(meta.uncommittedFiles as string[]).join(', ')}` : ''}; processes run ${meta.runtime === 'compiled' ? 'compiled (tsc)' : 'under tsx'}`,
     `- Node ${meta.node}, OpenSSL ${meta.openssl}, oidc-provider ${meta.oidcProvider}`,
     `- PostgreSQL server: ${meta.postgres}`,
     `- PGlite ${meta.pglite} (${meta.pgliteServer})`,

@@ -9,6 +9,7 @@
  * The PostgreSQL server is `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`); a fresh
  * database is made on it and dropped afterwards.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -21,10 +22,11 @@ import { compileForBench } from './build.js';
 import { freePort, ROOT, runtime, startChild, type Child } from './children.js';
 import { relyingParty, signIn, signInAtBaseline } from './flows.js';
 import { BENCH_PASSWORD, REDIRECT_URI, startIdp, type DatabaseKind, type IdpUnderTest } from './idp.js';
-import { measure, type Measurement } from './measure.js';
+import { failedMeasurement, measure, type Measurement } from './measure.js';
+import type { BatchLength } from './load.js';
 import { cpuMeter, cpuModel, loadAverage, memoryOf } from './proc.js';
 import { evaluateTargets, fmt, medianOf, renderMarkdown, writeResults, type MemoryResult, type Results, type RowResult } from './report.js';
-import { buildRows, PORTAL_API, ROW_IDS, type BaselineSubject, type IdpSubject, type RowId, type World } from './scenarios.js';
+import { buildRows, PORTAL_API, ROW_IDS, type BaselineSubject, type IdpSubject, type RowId, type Variant, type World } from './scenarios.js';
 
 const program = new Command('bench')
   .option('--rounds <n>', 'interleaved rounds', (v) => Number.parseInt(v, 10))
@@ -158,16 +160,22 @@ try {
   const rows = buildRows(world, only);
 
   const batchLength = (row: RowId, secondsEach: number) => (row === 'password' ? { count: passwordCount } : { durationMs: secondsEach * 1000 });
-  log(`warming up (${rows.map((r) => r.id).join(', ')})`);
-  for (const row of rows) for (const v of row.variants) await measure(v, row.id === 'password' ? { count: 4 } : { durationMs: Math.min(1000, seconds * 500) }, opts.concurrency);
-
   const collected = new Map<string, Measurement[]>();
+  /** A batch whose preparation failed counts as a batch without operations (the run goes on; the error is reported). */
+  const attempt = (v: Variant, length: BatchLength): Promise<Measurement> =>
+    measure(v, length, opts.concurrency).catch((error: unknown) => {
+      log(`${v.label}: ${error instanceof Error ? error.message : String(error)}`);
+      return failedMeasurement(error);
+    });
+  log(`warming up (${rows.map((r) => r.id).join(', ')})`);
+  for (const row of rows) for (const v of row.variants) await attempt(v, row.id === 'password' ? { count: 4 } : { durationMs: Math.min(1000, seconds * 500) });
+
   for (let round = 0; round < rounds; round++) {
     for (const row of rows) {
       // Interleaved: each row's variants run back to back, in an order that rotates from round to round.
       const order = row.variants.map((_, i) => row.variants[(i + round) % row.variants.length]!);
       for (const v of order) {
-        const m = await measure(v, batchLength(row.id, seconds), opts.concurrency);
+        const m = await attempt(v, batchLength(row.id, seconds));
         collected.set(`${row.id}/${v.id}`, [...(collected.get(`${row.id}/${v.id}`) ?? []), m]);
         log(`round ${round + 1}/${rounds} ${row.id} ${v.id}: ${fmt(m.cpuMsPerOp)} CPU-ms/op${m.dbCpuMsPerOp !== null ? ` + ${fmt(m.dbCpuMsPerOp)} db` : ''}${m.roundTripsPerOp !== null ? `, ${fmt(m.roundTripsPerOp)} round trips` : ''}, ${fmt(m.opsPerSecond)}/s, p50 ${fmt(m.p50Ms)} ms, p99 ${fmt(m.p99Ms)} ms${m.errors ? `, ${m.errors} errors (${m.firstError})` : ''}`);
       }
@@ -198,9 +206,22 @@ notes.push(
   'Database round trips and database CPU are measured on the PostgreSQL server only, on the wire (a counting proxy between the server and PostgreSQL; `pg_stat_statements` is not preloaded on this server). PGlite runs inside the server process: its CPU is part of the server figure, and it has no wire to count (n/a); the queries are the same code\'s.',
   `The server runs as ${runtime.compiled ? '`node server/main.js` compiled by tsc (as `npm run start:dist` runs `dist/`)' : '`node --import tsx server/main.ts` (tsx\'s loader and transpiled sources add to its memory)'}, with NODE_ENV=test, LOG_LEVEL=info (logs read from a pipe), the demo off and the default limits; its IdP, admin console and mail outbox worker are all in the measured process. The baseline and the bench portal run the same way.`,
 );
+/** The commit measured, and the files outside test/ that differed from it (other work in progress is measured too). */
+function sourceState(): { commit: string; uncommitted: string[] } {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+    const changed = git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).map((line) => line.slice(3));
+    return { commit: git('rev-parse', '--short', 'HEAD').trim(), uncommitted: changed.filter((file) => !file.startsWith('test/') && !file.startsWith('bench/results/')) };
+  } catch {
+    return { commit: 'unknown', uncommitted: [] };
+  }
+}
+const source = sourceState();
 const results: Results = {
   meta: {
     date: new Date().toISOString(),
+    commit: source.commit,
+    uncommittedFiles: source.uncommitted,
     node: process.version,
     openssl: process.versions.openssl,
     oidcProvider: versionOf('oidc-provider'),

@@ -84,19 +84,28 @@ function simple(id: string, label: string, subject: Subject, makeOp: () => Promi
   return { id, label, subject, prepare: async (length) => ({ length, op: await makeOp() }) };
 }
 
-/** The refresh-token grant on worker `w`'s token; a rotated token replaces it. */
+/**
+ * A refresh-token grant on refresh token `index` of `target`. Refresh tokens rotate (connect-iam spends each on
+ * use and treats a second use as theft: docs/tokens-and-claims.md), so the new one replaces it.
+ * @returns the new access token.
+ */
+async function refreshKeeping(target: { rp: RelyingParty; refreshTokens: string[] }, index: number, resource?: string): Promise<string> {
+  const i = index % target.refreshTokens.length;
+  const answer = await refresh(target.rp, target.refreshTokens[i]!, resource);
+  if (!answer.access_token) throw new Error('no access_token');
+  if (answer.refresh_token) target.refreshTokens[i] = answer.refresh_token;
+  return answer.access_token;
+}
+
+/** The refresh-token grant, each worker on its own refresh token. */
 function refreshOp(target: { rp: RelyingParty; refreshTokens: string[] }) {
-  return async () => async (worker: number) => {
-    const answer = await refresh(target.rp, target.refreshTokens[worker % target.refreshTokens.length]!);
-    if (!answer.access_token) throw new Error('no access_token');
-    if (answer.refresh_token) target.refreshTokens[worker % target.refreshTokens.length] = answer.refresh_token;
-  };
+  return async () => async (worker: number) => void (await refreshKeeping(target, worker));
 }
 
 /** A userinfo request (OIDC Core §5.3) with an access token fresh for this batch, one per worker. */
 function userinfoOp(target: { rp: RelyingParty; refreshTokens: string[] }) {
   return async () => {
-    const tokens = await Promise.all(target.refreshTokens.map(async (t) => (await refresh(target.rp, t)).access_token));
+    const tokens = await Promise.all(target.refreshTokens.map((_, i) => refreshKeeping(target, i)));
     return async (worker: number) => void (await expectStatus(target.rp.userinfoEndpoint, { headers: { authorization: `Bearer ${tokens[worker % tokens.length]}`, accept: 'application/json' } }));
   };
 }
@@ -194,7 +203,7 @@ export function buildRows(world: World, only: readonly RowId[]): Row[] {
       variants: portal
         ? [
             simple('api', 'verifyBearer route', portal.subject, async () => {
-              const jwt = (await refresh(portal.idp.rp, portal.idp.refreshTokens[0]!, PORTAL_API)).access_token;
+              const jwt = await refreshKeeping(portal.idp, 0, PORTAL_API);
               return async () => void (await expectStatus(`${portal.url}/api`, { headers: { authorization: `Bearer ${jwt}`, accept: 'application/json' } }));
             }),
             simple('plain', 'plain Express route', portal.subject, get(`${portal.url}/plain`)),
