@@ -1,8 +1,8 @@
 /**
  * Interop (issue 11 §10): oauth4webapi, the low-level OAuth 2 / OpenID Connect library, as the relying party:
  * discovery, code + PKCE S256 with state and nonce, ID token (its claims checked by oauth4webapi, its signature by
- * jose against the published JWKS), userinfo, refresh with rotation, and RP-initiated logout through the
- * `end_session_endpoint`. No setting is needed beyond the `offline_access` scope (and, in tests only,
+ * jose against the published JWKS), userinfo, refresh with rotation, introspection of its own opaque tokens, and
+ * RP-initiated logout through the `end_session_endpoint`. No setting is needed beyond the `offline_access` scope (and, in tests only,
  * `allowInsecureRequests` for the plain-http loopback issuer).
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -83,12 +83,17 @@ describe('oauth4webapi', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(oauth.getValidatedIdTokenClaims(refreshed)).toMatchObject({ sub: person.id });
     expect(await oauth.processUserInfoResponse(as, rp, claims.sub, await oauth.userInfoRequest(as, rp, refreshed.access_token, insecure))).toMatchObject({ sub: person.id });
+    // Introspection (RFC 7662) of its own opaque tokens.
+    const introspect = async (token: string) => oauth.processIntrospectionResponse(as, rp, await oauth.introspectionRequest(as, rp, clientAuth, token, insecure));
+    expect(await introspect(refreshed.access_token)).toMatchObject({ active: true, client_id: rp.client_id, sub: person.id });
+    expect(await introspect(refreshed.refresh_token!)).toMatchObject({ active: true, client_id: rp.client_id, sub: person.id });
 
     const endSession = new URL(as.end_session_endpoint!);
     endSession.search = new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: POST_LOGOUT, client_id: rp.client_id }).toString();
     const back = await confirmSignOut(ua, await ua.follow(endSession.href), (next) => next.startsWith(POST_LOGOUT));
     expect(back.redirectedTo).toBe(POST_LOGOUT);
     // The refresh token died with the session it belongs to, and a new authorization asks for the password again.
+    expect(await introspect(refreshed.refresh_token!)).toEqual({ active: false });
     await expect(oauth.processRefreshTokenResponse(as, rp, await oauth.refreshTokenGrantRequest(as, rp, clientAuth, refreshed.refresh_token!, insecure))).rejects.toMatchObject({ error: 'invalid_grant' });
     expectSignInPage(await ua.follow((await authorizationRequest()).url.href, {}, (next) => next.startsWith(REDIRECT_URI)));
   });
