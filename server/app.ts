@@ -105,7 +105,7 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   const identity = wireIdentity(config, database, { mailer, clock, logger, events });
   const keys = createSigningKeyStore(database, sealingKeysOf(config));
   await keys.ensureKeys(clock.now());
-  const clients = createClientStore(database, sealingKeysOf(config));
+  const clients = createClientStore(database, sealingKeysOf(config), { development: config.env === 'development' });
   let provider: Provider | undefined;
   const buildIdp = async (jwks: JWK[]) => {
     const built = await wireIdp(config, database, { identity, clients, jwks, clock, logger });

@@ -14,6 +14,7 @@ import { ConfigError, createLogger, DomainError, loadConfig, systemClock } from 
 import { FUNCTION_NAMES, isFunctionName } from '../policies/index.js';
 import { createClientStore, createSigningKeyStore, openDatabaseForCli, resealSecrets, type Database } from '../storage/index.js';
 import { addAuthenticatorCommands } from './cli-authenticator.js';
+import { authenticationOf, type AuthenticationOptions } from './cli-client-authentication.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring.js';
 
@@ -43,7 +44,7 @@ async function openServices() {
   const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir, init: initDatabase });
   const mailer = configuredMailer(config, logger);
   const identity = wireIdentity(config, database, { mailer, clock: systemClock, logger });
-  return { config, database, mailer, identity, clients: createClientStore(database, sealingKeysOf(config)), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
+  return { config, database, mailer, identity, clients: createClientStore(database, sealingKeysOf(config), { development: config.env === 'development' }), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
 }
 
 /** Builds the command tree; `out` prints human text or JSON depending on `--json`. */
@@ -143,7 +144,12 @@ export function buildCli(out: Output): Command {
     .option('--organization <ref>', 'with --service: the organization it acts for (id, name or participant ID)')
     .option('--function <name>', `with --service: a function its access tokens carry (repeatable; one of ${FUNCTION_NAMES.join(', ')})`, collect, [])
     .option('--serves <resource>', 'a resource indicator (RFC 8707) this client is the resource server of: it may introspect its access tokens (repeatable)', collect, [])
-    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean; service?: boolean; organization?: string; function: string[]; serves: string[] }) =>
+    .option('--public', 'a public client (single-page or native app): token_endpoint_auth_method=none, PKCE, no secret')
+    .option('--allow-refresh', 'with --public: may get refresh tokens, only DPoP-bound ones (RFC 9449)')
+    .option('--jwks-file <path>', 'private_key_jwt (RFC 7523): a JSON file with the client\'s public keys {"keys": [...]}')
+    .option('--jwks-uri <url>', 'private_key_jwt (RFC 7523): the https URL where the client publishes its public keys')
+    .option('--client-secret-post', 'the client sends its secret in the form body (client_secret_post) instead of HTTP Basic')
+    .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean; service?: boolean; organization?: string; function: string[]; serves: string[] } & AuthenticationOptions) =>
       withServices(async ({ clients, identity }) => {
         const firstParty = !o.thirdParty && !o.service;
         if (!o.service && (o.organization || o.function.length)) throw new DomainError('validation_failed', '--organization and --function belong to --service.');
@@ -152,11 +158,15 @@ export function buildCli(out: Output): Command {
         if (o.service && !o.organization) throw new DomainError('validation_failed', '--service needs --organization.');
         const organization = o.service ? await identity.organizations.getOrganization(o.organization!) : null;
         const service = organization ? { organizationId: organization.id, functions: o.function } : undefined;
-        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty, service, servedResources: o.serves });
-        const data = service ? { clientId: created.clientId, service: true, organization: service.organizationId, functions: service.functions } : { clientId: created.clientId, redirectUris: created.redirectUris, firstParty };
+        const authentication = await authenticationOf(o);
+        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty, service, servedResources: o.serves, ...authentication });
+        const method = created.tokenEndpointAuthMethod;
+        const data = { ...(service ? { clientId: created.clientId, service: true, organization: service.organizationId, functions: service.functions } : { clientId: created.clientId, redirectUris: created.redirectUris, firstParty }), tokenEndpointAuthMethod: method };
         await identity.events.publish({ type: 'client.created', actor, organizationId: service?.organizationId ?? null, data: { ...data, ...(o.serves.length ? { servedResources: o.serves } : {}) } }, systemClock.now());
         const acting = organization ? `\nacts for ${organization.name} with ${service!.functions.join(', ')} (grant_type=client_credentials)` : '';
-        out(`created client ${created.clientId}${acting}\nclient_secret: ${created.clientSecret}\n(store it now: it is not shown again)`, created);
+        const secret = method === 'none' || method === 'private_key_jwt' ? `token_endpoint_auth_method: ${method} (no client secret)` : `client_secret: ${created.clientSecret}\n(store it now: it is not shown again)`;
+        const { clientSecret: _secret, ...shown } = created;
+        out(`created client ${created.clientId}${acting}\n${secret}`, method === 'none' || method === 'private_key_jwt' ? shown : created);
       }),
     );
 
