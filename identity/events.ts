@@ -50,7 +50,7 @@ export const EVENT_TYPES = {
   'change_request.rejected': 'The checker (or the operator) rejected the request; data.comment says why.',
   'change_request.completed': 'The operator completed a request sent to them; the change was applied, with the same events, mails and back-channel logouts as when a checker completes one.',
   'change_request.confirmation_refused': 'A confirmation was refused; data.reason is self_approval, version_changed, quota_exceeded or conflict.',
-  'client.created': 'An OIDC client (downstream application) was registered; data.service is true for a service client (client_credentials), with data.organization (its organization id) and data.functions.',
+  'client.created': 'An OIDC client (downstream application) was registered; data.service is true for a service client (client_credentials), with data.organization (its organization id) and data.functions; data.tokenEndpointAuthMethod is how it authenticates (client_secret_basic, client_secret_post, private_key_jwt or none).',
   'refresh_token.reuse_detected': 'A refresh token was presented again after it had been rotated (RFC 9700 §4.14.2), or by two requests at once: the whole grant was revoked, so the token issued by the rotation stops working too; data.clientId, data.grantId.',
   'signing_key.rotated': 'A new signing key was generated; older keys keep verifying until their tokens expire.',
 } as const;
