@@ -48,6 +48,15 @@ export interface MembershipWithOrganization extends Membership {
 }
 
 /**
+ * An account with its memberships, each with its organization and that organization's participant IDs: what
+ * sign-in, claims and token issuance read. Memberships are ordered by when they were created.
+ */
+export interface AccountView {
+  account: Account;
+  memberships: MembershipWithOrganization[];
+}
+
+/**
  * Failed-attempt accounting for one account (design/security.md §2).
  * `attempts` counts the reserved attempts in the sliding window at its last change, the oldest of them at
  * `windowStartedAt`; `consecutiveFailures` counts them since the last completed sign-in, whatever their timing.

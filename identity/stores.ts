@@ -6,7 +6,7 @@ import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
-import type { Account, AccountStatus, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
+import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
 /** Organizations and their participant IDs. */
 export interface OrganizationStore {
@@ -36,6 +36,11 @@ export interface AccountStore {
   /** Finds by user ID or email, case-insensitive. */
   findByLogin(login: string): Promise<Account | null>;
   listMemberships(accountId: string): Promise<MembershipWithOrganization[]>;
+  /**
+   * The account with its memberships, organizations and participant IDs ({@link AccountView}) in one statement
+   * (one database round trip), as `findById` plus `listMemberships` would give them. @returns null when unknown.
+   */
+  findView(accountId: string): Promise<AccountView | null>;
   countInOrganization(organizationId: string): Promise<number>;
   /**
    * The organization's accounts with their membership there, ordered by user ID. `text` (optional) matches

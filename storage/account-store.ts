@@ -3,8 +3,8 @@
  * the organization (`SELECT … FOR UPDATE`), so concurrent creations never exceed the quota
  * (design/security.md §8); user ID and email are unique case-insensitively through indexes on `lower()`.
  */
-import { and, asc, count, eq, ilike, inArray, ne, or, sql } from 'drizzle-orm';
-import type { Account, AccountStore, Membership } from '../identity/index.js';
+import { and, asc, count, eq, getTableColumns, ilike, inArray, ne, or, sql } from 'drizzle-orm';
+import type { Account, AccountStore, AccountView, Membership, MembershipWithOrganization } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import type { Db, Executor } from './database.js';
 import { withParticipantIds } from './organization-store.js';
@@ -44,6 +44,50 @@ export async function insertUnderQuota(tx: Executor, account: Account, membershi
   }
 }
 
+/** One membership as the view's JSON subquery returns it (timestamps as ISO strings). */
+interface MembershipJson {
+  organizationId: string;
+  functions: string[];
+  delegatedAdministrator: boolean;
+  createdAt: string;
+  organization: { id: string; name: string; createdAt: string; participantIds: string[] };
+}
+
+/**
+ * The memberships of the outer query's account as one JSON array (oldest first), each with its organization
+ * and that organization's participant IDs in their order: correlated `json_agg` subqueries, plain PostgreSQL
+ * (PGlite, a server, or a PostgreSQL-compatible distributed database).
+ */
+const membershipsJson = sql<MembershipJson[]>`coalesce((
+  select json_agg(json_build_object(
+    'organizationId', m.organization_id,
+    'functions', m.functions,
+    'delegatedAdministrator', m.delegated_administrator,
+    'createdAt', m.created_at,
+    'organization', json_build_object(
+      'id', o.id,
+      'name', o.name,
+      'createdAt', o.created_at,
+      'participantIds', coalesce((select json_agg(p.participant_id order by p.position) from participant_ids p where p.organization_id = o.id), '[]'::json)
+    )
+  ) order by m.created_at, m.organization_id)
+  from memberships m join organizations o on o.id = m.organization_id
+  where m.account_id = accounts.id
+), '[]'::json)`;
+
+/** A membership of the view, from its JSON form. */
+function membershipFromJson(accountId: string, m: MembershipJson): MembershipWithOrganization {
+  const { organization } = m;
+  return {
+    accountId,
+    organizationId: m.organizationId,
+    functions: m.functions,
+    delegatedAdministrator: m.delegatedAdministrator,
+    createdAt: new Date(m.createdAt),
+    organization: { id: organization.id, name: organization.name, participantIds: organization.participantIds, createdAt: new Date(organization.createdAt) },
+  };
+}
+
 /** Creates the account store over `db`. */
 export function createAccountStore(db: Db): AccountStore {
   async function update(accountId: string, values: Partial<typeof accounts.$inferInsert>): Promise<void> {
@@ -60,6 +104,20 @@ export function createAccountStore(db: Db): AccountStore {
       if (!isUuid(id)) return null;
       const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
       return row ?? null;
+    },
+
+    async findView(id): Promise<AccountView | null> {
+      if (!isUuid(id)) return null;
+      const [row] = await db
+        .select({ ...getTableColumns(accounts), memberships: membershipsJson })
+        .from(accounts)
+        .where(eq(accounts.id, id))
+        .limit(1);
+      if (!row) return null;
+      const { memberships: json, ...account } = row;
+      // pg parses `json` itself; PGlite may hand the text over.
+      const list = (typeof json === 'string' ? JSON.parse(json) : json) as MembershipJson[];
+      return { account, memberships: list.map((m) => membershipFromJson(account.id, m)) };
     },
 
     async findByLogin(login) {

@@ -8,7 +8,7 @@ import { hashPassword } from '../credentials/password.js';
 import { checkNewPassword } from '../credentials/password-policy.js';
 import { phoneDigits } from '../recovery/phone.js';
 import type { EventBus } from '../events.js';
-import type { Account, MembershipWithOrganization } from '../model.js';
+import type { Account, AccountView } from '../model.js';
 import type { AccountStore, LockoutStore, OrganizationAccount, OrganizationStore } from '../stores.js';
 
 /**
@@ -39,11 +39,7 @@ export const createAccountInput = z.object({
     .optional(),
 });
 
-/** An account with its memberships. */
-export interface AccountView {
-  account: Account;
-  memberships: MembershipWithOrganization[];
-}
+export type { AccountView } from '../model.js';
 
 /** Account use cases. */
 export interface AccountService {
@@ -127,10 +123,7 @@ export function createAccountService(deps: {
       );
       return { account, memberships: [{ ...membership, organization }] };
     },
-    async findAccount(accountId) {
-      const account = await accounts.findById(accountId);
-      return account ? view(account) : null;
-    },
+    findAccount: (accountId) => accounts.findView(accountId),
     async getAccountByLogin(login) {
       const account = await accounts.findByLogin(login.trim());
       if (!account) throw new DomainError('not_found', `No account has the user ID or email "${login}".`);

@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityStores } from '../../identity/index.js';
 import { DomainError, newId } from '../../lib/index.js';
 import { createIdentityStores, type Database } from '../../storage/index.js';
+import { memberships } from '../../storage/schema.js';
 import { openTestDatabase } from '../support/database.js';
 import { aMembership, anAccount, createdAccount, createdOrganization } from './fixtures.js';
 
@@ -78,6 +80,28 @@ describe('accounts and organizations in PostgreSQL', () => {
     const [membership] = await stores.accounts.listMemberships(account.id);
     expect(membership?.functions).toEqual(['EU_UserMaintenance']);
     expect(membership?.organization).toEqual(organization);
+  });
+
+  it('loads the account view in one statement: the account, every membership oldest first, each organization with its participant IDs in order', async () => {
+    const stamp = Date.now().toString(36).toUpperCase();
+    const first = await createdOrganization(stores, { participantIds: [`V${stamp}B`, `V${stamp}A`, `V${stamp}C`] });
+    const second = await createdOrganization(stores);
+    const account = await createdAccount(stores, first);
+    await database.db.insert(memberships).values(aMembership(account, second, { functions: ['EU_ECPSFTP', 'EU_UserMaintenance'], delegatedAdministrator: true, createdAt: new Date(Date.now() + 1000) }));
+    const view = await stores.accounts.findView(account.id);
+    expect(view).toEqual({ account: await stores.accounts.findById(account.id), memberships: await stores.accounts.listMemberships(account.id) });
+    expect(view?.memberships.map((m) => m.organization)).toEqual([first, second]);
+    expect(view?.memberships[1]).toMatchObject({ accountId: account.id, organizationId: second.id, functions: ['EU_ECPSFTP', 'EU_UserMaintenance'], delegatedAdministrator: true });
+    expect(view?.memberships[1]?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it('answers null for an unknown or malformed account id, and no memberships for an account without any', async () => {
+    expect(await stores.accounts.findView(newId())).toBeNull();
+    expect(await stores.accounts.findView('not-a-uuid')).toBeNull();
+    const organization = await createdOrganization(stores);
+    const account = await createdAccount(stores, organization);
+    await database.db.delete(memberships).where(eq(memberships.accountId, account.id));
+    expect(await stores.accounts.findView(account.id)).toEqual({ account: await stores.accounts.findById(account.id), memberships: [] });
   });
 
   it('updates the password hash and status, and says not_found for an unknown account', async () => {
