@@ -31,6 +31,7 @@ import { pinPublicOrigin } from './public-origin.js';
 import { createProviderPages } from './provider-pages.js';
 import { createRestart, type Application } from './restart.js';
 import { createViews } from './views.js';
+import { protocolRoutes, type ProtocolHandler } from './protocol-routes.js';
 
 /** What {@link createIdp} needs. */
 export interface IdpDeps {
@@ -52,6 +53,11 @@ export interface IdpDeps {
 export interface Idp {
   app: express.Express;
   provider: Provider;
+  /**
+   * oidc-provider's JSON endpoints (token, userinfo, JWKS, discovery, introspection, revocation, PAR) without the
+   * page middleware: the HTTP server calls it before `app` (`app` runs it first too). See protocol-routes.ts.
+   */
+  protocol: ProtocolHandler;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -87,12 +93,19 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
 
   const secure = config.issuer.startsWith('https:');
   const csrf = createCsrf(config.cookieKeys, secure, (uid) => interactionPath(basePath, uid));
+  const headers = securityHeaders(secure);
+  const protocol = protocolRoutes({ provider, basePath, headers, logger });
+  const callback = provider.callback();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxyHops);
-  app.use(securityHeaders(secure));
+  app.use((req, res, next) => protocol(req, res) || next());
+  app.use(headers);
   const site = express.Router();
   site.use(rejectControlCharacters({ render, provider, logger }));
+  // The authorization and logout endpoints render HTML (helmet's CSP above applies) but need none of our pages.
+  const pages = [provider.pathFor('authorization', { mountPath: '' }), provider.pathFor('end_session', { mountPath: '' })];
+  site.use((req, res, next) => (isUnder(req.path, pages) ? void callback(req, res) : next()));
   site.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
   site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath, throttle: deps.signInThrottle }));
@@ -102,7 +115,12 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
     sessionMaxAgeSeconds: config.ttl.sessionMaxAgeSeconds, reauthenticationMaxAgeSeconds: config.reauthenticationMaxAgeSeconds,
   }));
   site.use(errorPage({ render, logger, provider, restartUrl }));
-  site.use(provider.callback());
+  site.use(callback);
   app.use(basePath || '/', site);
-  return { app, provider };
+  return { app, provider, protocol };
+}
+
+/** True when `path` is one of `prefixes` or below it: `/auth` and its `/auth/:uid` resume, `/session/end` and its confirm and success steps. */
+function isUnder(path: string, prefixes: string[]): boolean {
+  return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 }

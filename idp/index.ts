@@ -3,6 +3,7 @@
  * one-time code, acting organization, consent), account claims and provider events.
  */
 export { createIdp, type Idp, type IdpDeps } from './create-idp.js';
+export type { ProtocolHandler } from './protocol-routes.js';
 export { PORTAL_API, PORTAL_API_SCOPES } from './configuration.js';
 export { ACTING_ORGANIZATION_RESULT } from './acting-organization.js';
 export type { Application } from './restart.js';

@@ -88,7 +88,9 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   const readiness = createReadiness(logger);
   let started = false;
   const health = healthEndpoints(readiness, () => started);
-  const server = http.createServer((req, res) => health(req, res) || handle(req, res));
+  // oidc-provider's JSON endpoints (token, /me, JWKS, discovery, …) skip Express and the page middleware (idp/protocol-routes.ts).
+  let protocol: (req: http.IncomingMessage, res: http.ServerResponse) => boolean = () => false;
+  const server = http.createServer((req, res) => health(req, res) || protocol(req, res) || handle(req, res));
   const drain = drainable(server, options.config.shutdown.graceSeconds);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.config.port, options.config.host, resolve));
   const actualPort = (server.address() as AddressInfo).port;
@@ -107,9 +109,11 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   await keys.ensureKeys(clock.now());
   const clients = createClientStore(database, sealingKeysOf(config), { development: config.env === 'development' });
   let provider: Provider | undefined;
+  let builtProtocol: typeof protocol = () => false;
   const buildIdp = async (jwks: JWK[]) => {
     const built = await wireIdp(config, database, { identity, clients, jwks, clock, logger });
     provider = built.provider;
+    builtProtocol = built.protocol;
     return built.app;
   };
   // A rotated key signs from its sign_from (keys rotate: SIGNING_KEY_PUBLISH_AHEAD_SECONDS, at least twice
@@ -125,6 +129,7 @@ export async function startConnectIam(options: StartOptions): Promise<RunningCon
   if (config.env !== 'production' && !config.smtpUrl) app.use(devOutboxRouter(path.join(config.dataDir, 'outbox'), { secure: config.issuer.startsWith('https:') }));
   app.use((req, res, next) => idpApp(req, res, next));
   handle = app;
+  protocol = (req, res) => builtProtocol(req, res);
   started = true;
   // The mail outbox worker: what this instance enqueues leaves at once; polling picks up retries and the mail of
   // instances that stopped. Stopped by drain()/close() before the database closes.
