@@ -51,11 +51,28 @@ function authenticationClaims(ctx: OidcContext): Record<string, unknown> {
   };
 }
 
-/** Creates oidc-provider's `findAccount` and `extraTokenClaims`. */
+/**
+ * Creates oidc-provider's `findAccount` and `extraTokenClaims`.
+ *
+ * The account view is loaded once per request: oidc-provider hands the same Koa `ctx` to `findAccount`, to the
+ * account's `claims()` and to `extraTokenClaims`, so the view (one statement, `AccountStore.findView`) is kept
+ * in a WeakMap keyed by that `ctx`. Nothing outlives the request: the next request reads the account again, so a
+ * suspension or a removed function takes effect at once (design/security.md §9).
+ */
 export function createAccountClaims(identity: Identity, actingOrganizations: ActingOrganizations, portalApi: string) {
+  const viewsOfRequest = new WeakMap<OidcContext, Map<string, Promise<AccountView | null>>>();
+
   /** The account when it may still sign in and use tokens: suspended and closed accounts are not found. */
-  async function findActive(accountId: string): Promise<AccountView | undefined> {
-    const view = await identity.accounts.findAccount(accountId);
+  async function findActive(ctx: OidcContext, accountId: string): Promise<AccountView | undefined> {
+    let views = viewsOfRequest.get(ctx);
+    if (!views) viewsOfRequest.set(ctx, (views = new Map()));
+    let loading = views.get(accountId);
+    if (!loading) {
+      loading = identity.accounts.findAccount(accountId);
+      views.set(accountId, loading);
+      loading.catch(() => views.delete(accountId));
+    }
+    const view = await loading;
     return view && view.account.status === 'active' ? view : undefined;
   }
 
@@ -79,7 +96,7 @@ export function createAccountClaims(identity: Identity, actingOrganizations: Act
      * endpoints, undefined at the authorization endpoint.
      */
     async findAccount(ctx: OidcContext, sub: string, token?: OidcToken): Promise<OidcAccount | undefined> {
-      const view = await findActive(sub);
+      const view = await findActive(ctx, sub);
       if (!view) return undefined;
       return {
         accountId: sub,
@@ -103,7 +120,7 @@ export function createAccountClaims(identity: Identity, actingOrganizations: Act
       const claims = authenticationClaims(ctx);
       const scopes = token.scope?.split(' ') ?? [];
       if (token.resourceServer?.identifier() !== portalApi || !token.accountId || !scopes.includes('organization')) return claims;
-      const view = await findActive(token.accountId);
+      const view = await findActive(ctx, token.accountId);
       return view ? { ...claims, ...organizationClaims(await actingOrganizations.resolve(ctx, view, token)) } : claims;
     },
   };

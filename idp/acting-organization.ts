@@ -14,6 +14,9 @@
  *    client reuses the same session, so it gets the same organization.
  * A later login in the same session (prompt=login) overwrites the choice. Without a record, an account with
  * exactly one membership acts for it; one with several gets no organization claims.
+ *
+ * Round trips: an account with at most one membership needs no record (the answer is the same either way), so
+ * none is read; otherwise the record is read once per request (memoized per `ctx`, nothing outlives it).
  */
 import type { AccountView, MembershipWithOrganization } from '../identity/index.js';
 import type { OidcAdapter, OidcAdapterFactory, OidcContext, OidcToken } from './oidc.js';
@@ -47,6 +50,23 @@ export function adapterFor(Adapter: OidcAdapterFactory, modelName: string): Oidc
  */
 export function createActingOrganizations(Adapter: OidcAdapterFactory, ttlSeconds: number): ActingOrganizations {
   const records = adapterFor(Adapter, 'ActingOrganization');
+  /** Records read or written in this request, by session uid. */
+  const recordsOfRequest = new WeakMap<OidcContext, Map<string, Promise<ActingOrganizationRecord | undefined>>>();
+  function memo(ctx: OidcContext): Map<string, Promise<ActingOrganizationRecord | undefined>> {
+    let found = recordsOfRequest.get(ctx);
+    if (!found) recordsOfRequest.set(ctx, (found = new Map()));
+    return found;
+  }
+  function find(ctx: OidcContext, sessionUid: string): Promise<ActingOrganizationRecord | undefined> {
+    const known = memo(ctx);
+    let loading = known.get(sessionUid);
+    if (!loading) {
+      loading = records.find(sessionUid).then((r) => (r ?? undefined) as ActingOrganizationRecord | undefined);
+      known.set(sessionUid, loading);
+      loading.catch(() => known.delete(sessionUid));
+    }
+    return loading;
+  }
   return {
     async recordFromResult(ctx) {
       const organizationId = ctx.oidc.result?.[ACTING_ORGANIZATION_RESULT];
@@ -54,10 +74,12 @@ export function createActingOrganizations(Adapter: OidcAdapterFactory, ttlSecond
       if (ctx.oidc.route !== 'resume' || typeof organizationId !== 'string' || !session?.accountId) return;
       const record: ActingOrganizationRecord = { accountId: session.accountId, organizationId };
       await records.upsert(session.uid, record, ttlSeconds);
+      memo(ctx).set(session.uid, Promise.resolve(record));
     },
     async resolve(ctx, view, token) {
+      if (view.memberships.length <= 1) return view.memberships[0];
       const sessionUid = token ? token.sessionUid : ctx.oidc.session?.uid;
-      const record = sessionUid ? ((await records.find(sessionUid)) as ActingOrganizationRecord | undefined) : undefined;
+      const record = sessionUid ? await find(ctx, sessionUid) : undefined;
       if (record?.accountId === view.account.id) {
         const chosen = view.memberships.find((m) => m.organizationId === record.organizationId);
         if (chosen) return chosen;
