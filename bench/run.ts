@@ -18,7 +18,7 @@ import { Command, Option } from 'commander';
 import pg from 'pg';
 import { ARGON2_OPTIONS } from '../identity/index.js';
 import { startSmtpCapture } from '../test/support/smtp-capture.js';
-import { compileForBench } from './build.js';
+import { compileForBench, removeCompiled } from './build.js';
 import { freePort, ROOT, runtime, startChild, type Child } from './children.js';
 import { relyingParty, signIn, signInAtBaseline } from './flows.js';
 import { BENCH_PASSWORD, REDIRECT_URI, startIdp, type DatabaseKind, type IdpUnderTest } from './idp.js';
@@ -52,6 +52,13 @@ const wants = (row: RowId) => only.length === 0 || only.includes(row);
 const notes: string[] = [];
 const log = (line: string) => console.log(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The last error-level lines (pino level ≥ 50) of a server's output, or its last lines. */
+function errorLines(output: string): string {
+  const lines = output.split('\n').filter(Boolean);
+  const errors = lines.filter((l) => /"level":(5|6)\d/.test(l));
+  return (errors.length ? errors : lines).slice(-5).map((l) => l.slice(0, 1500)).join('\n');
+}
 
 /** Whether the PostgreSQL server answers, with its version. */
 async function postgresVersion(): Promise<string | null> {
@@ -99,7 +106,10 @@ const SETUP_AUTHORIZATION = { scope: 'openid profile email organization offline_
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping`);
-    void Promise.all(started.map((s) => s.stop().catch(() => undefined))).finally(() => process.exit(130));
+    void Promise.all(started.map((s) => s.stop().catch(() => undefined))).finally(() => {
+      if (runtime.compiled) removeCompiled(runtime.compiled);
+      process.exit(130);
+    });
   });
 }
 
@@ -134,7 +144,7 @@ try {
         refreshTokens.push(tokens.refresh_token);
       }
     }
-    subjects.push({ kind: idp.kind, pid: idp.child.pid, cpuMs: cpuMeter(idp.child.pid), wire: idp.wire, rp, accounts: idp.accounts, refreshTokens });
+    subjects.push({ kind: idp.kind, pid: idp.child.pid, cpuMs: cpuMeter(idp.child.pid), wire: idp.wire, output: idp.child.output, rp, accounts: idp.accounts, refreshTokens });
   }
   let baseline: BaselineSubject | undefined;
   if (baselineChild) {
@@ -177,6 +187,7 @@ try {
       for (const v of order) {
         const m = await attempt(v, batchLength(row.id, seconds));
         collected.set(`${row.id}/${v.id}`, [...(collected.get(`${row.id}/${v.id}`) ?? []), m]);
+        if (m.errors && v.subject.output) log(`${v.label} logged:\n${errorLines(v.subject.output())}`);
         log(`round ${round + 1}/${rounds} ${row.id} ${v.id}: ${fmt(m.cpuMsPerOp)} CPU-ms/op${m.dbCpuMsPerOp !== null ? ` + ${fmt(m.dbCpuMsPerOp)} db` : ''}${m.roundTripsPerOp !== null ? `, ${fmt(m.roundTripsPerOp)} round trips` : ''}, ${fmt(m.opsPerSecond)}/s, p50 ${fmt(m.p50Ms)} ms, p99 ${fmt(m.p99Ms)} ms${m.errors ? `, ${m.errors} errors (${m.firstError})` : ''}`);
       }
     }
@@ -198,6 +209,7 @@ try {
 } finally {
   await Promise.all(started.map((s) => s.stop().catch((error: unknown) => log(`stopping failed: ${String(error)}`))));
   await smtp.close();
+  if (runtime.compiled) removeCompiled(runtime.compiled);
 }
 
 const versionOf = (name: string) => (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;

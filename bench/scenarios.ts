@@ -24,6 +24,8 @@ export interface Subject {
   cpuMs(): number;
   /** The wire counter in front of its PostgreSQL database, when it has one. */
   wire?: WireCounter;
+  /** The end of its output, to explain failed operations. */
+  output?(): string;
 }
 
 /** One batch, ready to run. */
