@@ -35,6 +35,7 @@ export interface AccountStore {
   findById(id: string): Promise<Account | null>;
   /** Finds by user ID or email, case-insensitive. */
   findByLogin(login: string): Promise<Account | null>;
+  /** The account's memberships with their organizations, oldest first, in one statement ({@link findView}'s). */
   listMemberships(accountId: string): Promise<MembershipWithOrganization[]>;
   /**
    * The account with its memberships, organizations and participant IDs ({@link AccountView}) in one statement

@@ -3,11 +3,10 @@
  * the organization (`SELECT … FOR UPDATE`), so concurrent creations never exceed the quota
  * (design/security.md §8); user ID and email are unique case-insensitively through indexes on `lower()`.
  */
-import { and, asc, count, eq, getTableColumns, ilike, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, ilike, ne, or, sql } from 'drizzle-orm';
 import type { Account, AccountStore, AccountView, Membership, MembershipWithOrganization } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import type { Db, Executor } from './database.js';
-import { withParticipantIds } from './organization-store.js';
 import { isUuid, uniqueViolation } from './postgres-errors.js';
 import { accounts, memberships, organizations } from './schema.js';
 
@@ -95,6 +94,21 @@ export function createAccountStore(db: Db): AccountStore {
     if (updated.length === 0) throw new DomainError('not_found', 'The account does not exist.');
   }
 
+  /** {@link AccountStore.findView}: one statement. */
+  async function findView(id: string): Promise<AccountView | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await db
+      .select({ ...getTableColumns(accounts), memberships: membershipsJson })
+      .from(accounts)
+      .where(eq(accounts.id, id))
+      .limit(1);
+    if (!row) return null;
+    const { memberships: json, ...account } = row;
+    // pg parses `json` itself; PGlite may hand the text over.
+    const list = (typeof json === 'string' ? JSON.parse(json) : json) as MembershipJson[];
+    return { account, memberships: list.map((m) => membershipFromJson(account.id, m)) };
+  }
+
   return {
     async createWithMembership(account, membership, quota) {
       await db.transaction((tx) => insertUnderQuota(tx, account, membership, quota));
@@ -106,19 +120,7 @@ export function createAccountStore(db: Db): AccountStore {
       return row ?? null;
     },
 
-    async findView(id): Promise<AccountView | null> {
-      if (!isUuid(id)) return null;
-      const [row] = await db
-        .select({ ...getTableColumns(accounts), memberships: membershipsJson })
-        .from(accounts)
-        .where(eq(accounts.id, id))
-        .limit(1);
-      if (!row) return null;
-      const { memberships: json, ...account } = row;
-      // pg parses `json` itself; PGlite may hand the text over.
-      const list = (typeof json === 'string' ? JSON.parse(json) : json) as MembershipJson[];
-      return { account, memberships: list.map((m) => membershipFromJson(account.id, m)) };
-    },
+    findView,
 
     async findByLogin(login) {
       const [row] = await db
@@ -130,22 +132,7 @@ export function createAccountStore(db: Db): AccountStore {
     },
 
     async listMemberships(accountId) {
-      if (!isUuid(accountId)) return [];
-      const rows = await db.select().from(memberships).where(eq(memberships.accountId, accountId)).orderBy(asc(memberships.createdAt));
-      if (rows.length === 0) return [];
-      const orgs = await withParticipantIds(
-        db,
-        await db
-          .select()
-          .from(organizations)
-          .where(
-            inArray(
-              organizations.id,
-              rows.map((m) => m.organizationId),
-            ),
-          ),
-      );
-      return rows.map((m) => ({ ...m, organization: orgs.find((o) => o.id === m.organizationId)! }));
+      return (await findView(accountId))?.memberships ?? [];
     },
 
     async countInOrganization(organizationId) {

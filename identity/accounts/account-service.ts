@@ -50,7 +50,7 @@ export interface AccountService {
    *   `conflict` (user ID or email in use), `quota_exceeded`.
    */
   createAccount(input: z.input<typeof createAccountInput>, actor: string): Promise<AccountView>;
-  /** @returns null when the id is unknown. */
+  /** The account view, read in one statement (`AccountStore.findView`). @returns null when the id is unknown. */
   findAccount(accountId: string): Promise<AccountView | null>;
   /** @throws DomainError `not_found`. */
   getAccountByLogin(login: string): Promise<AccountView>;

@@ -89,8 +89,10 @@ describe('accounts and organizations in PostgreSQL', () => {
     const account = await createdAccount(stores, first);
     await database.db.insert(memberships).values(aMembership(account, second, { functions: ['EU_ECPSFTP', 'EU_UserMaintenance'], delegatedAdministrator: true, createdAt: new Date(Date.now() + 1000) }));
     const view = await stores.accounts.findView(account.id);
-    expect(view).toEqual({ account: await stores.accounts.findById(account.id), memberships: await stores.accounts.listMemberships(account.id) });
+    expect(view?.account).toEqual(await stores.accounts.findById(account.id));
     expect(view?.memberships.map((m) => m.organization)).toEqual([first, second]);
+    expect(view?.memberships[0]).toMatchObject({ accountId: account.id, organizationId: first.id, functions: ['EU_UserMaintenance'], delegatedAdministrator: false });
+    expect(await stores.accounts.listMemberships(account.id)).toEqual(view?.memberships);
     expect(view?.memberships[1]).toMatchObject({ accountId: account.id, organizationId: second.id, functions: ['EU_ECPSFTP', 'EU_UserMaintenance'], delegatedAdministrator: true });
     expect(view?.memberships[1]?.createdAt).toBeInstanceOf(Date);
   });
