@@ -3,7 +3,6 @@
  * pid is the process that serves), with its output kept for diagnostics and its readiness read from a log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryOf, processTree } from './proc.js';
@@ -11,14 +10,7 @@ import { memoryOf, processTree } from './proc.js';
 /** The repository root (the children's working directory). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A free TCP port on 127.0.0.1 (taken and released, so a child can bind it next). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../test/support/ports.js';
 
 /**
  * How children run: from the compiled folder of bench/build.ts (`node <folder>/<entry>.js`, as production runs

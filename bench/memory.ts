@@ -16,63 +16,20 @@
  * when it cannot be reached.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../test/support/ports.js';
 import { UserAgent } from '../test/support/user-agent.js';
+import { memoryOf, processTree } from './proc.js';
 
 const LOAD = Number(process.argv[2] ?? 200);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 2 ** 20;
 
-/** A free TCP port on 127.0.0.1 (closed again before the server takes it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** VmRSS and VmHWM of one process, in bytes; null when it is gone. */
-function statusOf(pid: number): { rss: number; hwm: number } | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm'))?.[1] ?? 0) * 1024;
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return null;
-  }
-}
-
-/** `pid` and all its descendants, from the parent pid field of `/proc/<pid>/stat`. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const tree: number[] = [];
-  const walk = (pid: number) => {
-    tree.push(pid);
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  walk(root);
-  return tree;
-}
 
 /**
  * Samples the process tree of `root` (tsx's launcher) every 100 ms; `mark()` starts a new phase, `end()`
@@ -89,10 +46,10 @@ class Sampler {
   sample(): { rss: number; serverHwm: number } {
     const tree = processTree(this.root);
     let rss = 0;
-    for (const pid of tree) rss += statusOf(pid)?.rss ?? 0;
-    const server = tree[1] === undefined ? null : statusOf(tree[1]);
+    for (const pid of tree) rss += (memoryOf(pid)?.rssMiB ?? 0) * MiB;
+    const server = tree[1] === undefined ? null : memoryOf(tree[1]);
     this.peak = Math.max(this.peak, rss);
-    this.serverHwm = Math.max(this.serverHwm, server?.hwm ?? 0);
+    this.serverHwm = Math.max(this.serverHwm, (server?.hwmMiB ?? 0) * MiB);
     return { rss, serverHwm: this.serverHwm };
   }
   mark(): void {

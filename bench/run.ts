@@ -21,7 +21,7 @@ import { startSmtpCapture } from '../test/support/smtp-capture.js';
 import { compileForBench, removeCompiled } from './build.js';
 import { freePort, ROOT, runtime, startChild, type Child } from './children.js';
 import { relyingParty, signIn, signInAtBaseline } from './flows.js';
-import { BENCH_PASSWORD, REDIRECT_URI, startIdp, type DatabaseKind, type IdpUnderTest } from './idp.js';
+import { BENCH_PASSWORD, REDIRECT_URI, startIdp, type DatabaseKind } from './idp.js';
 import { failedMeasurement, measure, type Measurement } from './measure.js';
 import type { BatchLength } from './load.js';
 import { cpuMeter, cpuModel, loadAverage, memoryOf } from './proc.js';

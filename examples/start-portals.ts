@@ -6,7 +6,6 @@
  * post to unless the host is in its `BACKCHANNEL_LOGOUT_ALLOWED_HOSTS` (`npm start` adds the demo ports itself).
  */
 import http, { type Server } from 'node:http';
-import type express from 'express';
 import { drainable, type DrainableServer, type DrainResult } from '../server/http-drain.js';
 import { createEcp } from './ecp/app.js';
 import { createEServicePortal } from './eservice-portal/app.js';

@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import type { CampaignView, Identity } from '../identity/index.js';
 import type { Config } from '../lib/index.js';
-import { systemClock } from '../lib/index.js';
 import type { Database } from '../storage/index.js';
 
 /** What these commands need from cli.ts's `withServices`. */

@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 import { configurePasswordHashing, createEventBus, createIdentity, DEFAULT_PASSWORD_HASHING_LIMITS, type EventBus, type Identity } from '../identity/index.js';
 import { createIdp } from '../idp/index.js';
 import { createMailer, type Clock, type Config, type Logger, type Mailer, type SealingKeys } from '../lib/index.js';
-import { createClientStore, createIdentityStores, createOidcAdapter, createSignInThrottle, type ClientStore, type Database } from '../storage/index.js';
+import { createIdentityStores, createOidcAdapter, createSignInThrottle, type ClientStore, type Database } from '../storage/index.js';
 
 /** The keys that seal secrets at rest: `ENCRYPTION_KEY`, and `PREVIOUS_ENCRYPTION_KEYS` during a rotation; `ALLOW_LEGACY_SEALED`. */
 export function sealingKeysOf(config: Config): SealingKeys {

@@ -7,7 +7,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import type { SignInAttemptSource, SignInThrottle, ThrottleDecision } from '../identity/index.js';
+import type { SignInThrottle, ThrottleDecision } from '../identity/index.js';
 import type { Database } from './database.js';
 
 /** The two limits: at most `max` attempts per `windowSeconds`. */

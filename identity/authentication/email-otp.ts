@@ -85,7 +85,7 @@ export function codeDeliveryOf(unconsumed: EmailOtpDelivery[], email: string, no
 
 /** Creates the email second factor. */
 export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
-  const { emailOtps, events, clock, otp } = deps;
+  const { emailOtps, clock, otp } = deps;
   const attempts = createFactorAttempts(deps, 'otp');
 
   async function failure(accountId: string, reason: string, context: AttemptContext): Promise<OtpOutcome> {

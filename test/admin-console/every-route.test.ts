@@ -1,33 +1,10 @@
-import type express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_FORMS } from '../../admin-console/account-detail-routes.js';
 import { REQUEST_ACTIONS } from '../../admin-console/request-view.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { routesOf, type Route } from '../support/routes.js';
 import { startTestConsole, type TestConsole } from './console-harness.js';
-
-/** One route of the console as Express knows it: method and full path with its `:params`. */
-interface Route {
-  method: string;
-  path: string;
-}
-
-/** Every route registered on the console app, nested routers included (Express 5 `router.stack`, `rawPath`). */
-function routesOf(app: express.Express): Route[] {
-  type Layer = { rawPath?: string; route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
-  const found: Route[] = [];
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) found.push({ method: method.toUpperCase(), path: prefix + layer.route.path });
-      } else if (layer.handle?.stack) {
-        walk(layer.handle.stack, prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : ''));
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return found;
-}
 
 /**
  * Issue 5's safety rules over every route the console has, found from the app itself so a new route cannot

@@ -16,12 +16,6 @@ import { separateProcessDatabase, usingPostgresServer } from '../support/databas
 import { aMembership, anAccount, createdOrganization } from '../storage/fixtures.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 
-if (!usingPostgresServer) {
-  describe('a connection reset inside an admin change', () => {
-    it.skip('runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no connection to reset', () => {});
-  });
-}
-
 /** The first chunk toward the server that writes audit events (drizzle's statement text in the Parse message). */
 const auditInsert = (chunk: Buffer, direction: string) => direction === 'up' && chunk.includes('insert into "audit_events"');
 
@@ -34,6 +28,7 @@ function commitAnswerAfterTransition() {
   };
 }
 
+// Runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no connection to reset.
 describe.skipIf(!usingPostgresServer)('a connection reset inside an admin change (a TCP proxy between the pool and PostgreSQL)', () => {
   let proxy: FaultProxy;
   let database: Database;

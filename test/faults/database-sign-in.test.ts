@@ -22,12 +22,6 @@ const REDIRECT = 'http://localhost:7997/auth/callback';
 /** Every request answers within this while the database is unusable: the bounds below are 1 s (2 s for a silent server), twice on a request's path at most. */
 const ANSWER_BOUND_MS = 5000;
 
-if (!usingPostgresServer) {
-  describe('database faults during sign-ins', () => {
-    it.skip('runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no connection to hang or reset', () => {});
-  });
-}
-
 /** One GET of a health endpoint, timed. */
 async function probe(url: string): Promise<{ status: number; ms: number }> {
   const started = performance.now();
@@ -52,6 +46,7 @@ const FAULTS = {
   },
 } as const;
 
+// Runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no connection to hang or reset.
 describe.skipIf(!usingPostgresServer)('database faults during sign-ins (a TCP proxy between the pool and PostgreSQL)', () => {
   let proxy: FaultProxy;
   let smtp: SmtpCapture;

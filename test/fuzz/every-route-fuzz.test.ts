@@ -17,7 +17,7 @@ import { startTestIdp, type TestIdp } from '../support/harness.js';
 import { redeem, signInToCallback, startAuthorization } from '../support/sign-in.js';
 import { UserAgent } from '../support/user-agent.js';
 import { mutationsOf, seededRandom, type Target } from './mutations.js';
-import { routesOf, type Route } from './routes.js';
+import { routesOf, type Route } from '../support/routes.js';
 import { problemOf, send } from './send.js';
 
 /** A route to fuzz at an origin, with the cookie its requests carry. */
@@ -92,11 +92,6 @@ describe('every route under malformed input', () => {
   let uid = '';
   let user: { id: string; userId: string; email: string; password: string };
 
-  const listen = async (app: express.Express) => {
-    const port = await freePort();
-    servers.push(await new Promise<Server>((resolve) => { const s = app.listen(port, '127.0.0.1', () => resolve(s)); }));
-    return `http://127.0.0.1:${port}`;
-  };
 
   beforeAll(async () => {
     t = await startTestIdp();

@@ -19,12 +19,7 @@ import { startFaultProxy, type FaultProxy } from '../faults/support/fault-proxy.
 
 const REDIRECT = 'http://localhost:7998/auth/callback';
 
-if (!usingPostgresServer) {
-  describe('bounded waits on the PostgreSQL server', () => {
-    it.skip('runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no network, pool or server-side timeouts to test', () => {});
-  });
-}
-
+// Runs only in the postgres project (TEST_DATABASE_URL): the embedded database has no network, pool or server-side timeouts to test.
 describe.skipIf(!usingPostgresServer)('bounded waits on the PostgreSQL server (a TCP proxy of the test in between)', () => {
   let proxy: FaultProxy;
   let smtp: SmtpCapture;

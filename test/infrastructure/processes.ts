@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../support/ports.js';
 import { createLogger, loadConfig, systemClock } from '../../lib/index.js';
 import type { Identity } from '../../identity/index.js';
 import { sealingKeysOf, wireIdentity } from '../../server/wiring.js';
@@ -14,14 +15,7 @@ import { createClientStore, openDatabase, type ClientStore } from '../../storage
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A free TCP port on 127.0.0.1 (taken and released, so another process can bind it next). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 /** One pino line of the child, parsed (`msg`, `time` in epoch ms, and the rest). */
 export type LogLine = { msg?: string; time?: number; level?: number } & Record<string, unknown>;

@@ -3,7 +3,6 @@
  * playwright-core, started with the flags this machine's closed network needs.
  */
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { otpFrom, type SmtpCapture } from './smtp-capture.js';
 
@@ -22,16 +21,7 @@ export async function artifactPath(name: string): Promise<string> {
   return new URL(name, dir).pathname;
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './ports.js';
 
 /**
  * On the IdP's sign-in page, signs `user` in as a person would: fields found by their labels, the emailed code
