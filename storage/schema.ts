@@ -398,8 +398,71 @@ export const changeRequests = pgTable(
     check('change_requests_status_check', sql`${t.status} in ('draft', 'ready_for_checker', 'claimed', 'sent_to_operator', 'completed', 'rejected', 'discarded')`),
     check(
       'change_requests_type_check',
-      sql`${t.type} in ('create_account', 'change_functions', 'suspend_account', 'reactivate_account', 'unlock_account', 'reset_second_factor', 'close_account', 'appoint_delegated_administrator', 'remove_delegated_administrator')`,
+      sql`${t.type} in ('create_account', 'change_functions', 'suspend_account', 'reactivate_account', 'unlock_account', 'reset_second_factor', 'close_account', 'appoint_delegated_administrator', 'remove_delegated_administrator', 'register_sftp_key', 'remove_sftp_key', 'add_sftp_source_range', 'remove_sftp_source_range')`,
     ),
     check('change_requests_version_check', sql`${t.version} >= 1`),
   ],
+);
+
+/**
+ * SSH public keys registered for ECP over SFTP (issue 14), for accounts holding `EU_ECPSFTP`; added and removed
+ * only through maker-checker change requests. `fingerprint` is OpenSSH's `SHA256:<unpadded base64>` (as
+ * `ssh-keygen -l` prints it); `public_key` the OpenSSH one-line form `<algorithm> <base64>` (no comment).
+ * A key is usable while `removed_at` and `disabled_at` are null and `expires_at` is null or later:
+ * `removed_at` is set by a completed removal request, `disabled_at` when the account loses `EU_ECPSFTP`.
+ * At most one usable row per account and fingerprint.
+ */
+export const sftpKeys = pgTable(
+  'sftp_keys',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** The SSH key type, e.g. `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`. */
+    algorithm: text('algorithm').notNull(),
+    /** Key size in bits (RSA modulus, ECDSA curve size, 256 for ed25519). */
+    bits: integer('bits').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    publicKey: text('public_key').notNull(),
+    /** The name the maker gave it (default: the key's comment). */
+    comment: text('comment').notNull().default(''),
+    addedAt: instant('added_at').notNull(),
+    expiresAt: instant('expires_at'),
+    lastUsedAt: instant('last_used_at'),
+    /** Last source address the gateway saw it used from. */
+    lastUsedIp: text('last_used_ip'),
+    disabledAt: instant('disabled_at'),
+    removedAt: instant('removed_at'),
+    /** The change requests that added and removed it (no foreign key, like audit events). */
+    addedByRequestId: uuid('added_by_request_id'),
+    removedByRequestId: uuid('removed_by_request_id'),
+  },
+  (t) => [
+    index('sftp_keys_account_id_idx').on(t.accountId),
+    index('sftp_keys_fingerprint_idx').on(t.fingerprint),
+    uniqueIndex('sftp_keys_account_fingerprint_key').on(t.accountId, t.fingerprint).where(sql`${t.removedAt} is null and ${t.disabledAt} is null`),
+  ],
+);
+
+/**
+ * Source addresses an account may connect to the SFTP gateway from (issue 14): IPv4 or IPv6 CIDR ranges in
+ * canonical form (`203.0.113.0/24`, `127.0.0.1/32`, `2001:db8::/32`, `::1/128`); a single address is stored
+ * as a /32 or /128. Added and removed through maker-checker; `removed_at` set by a completed removal.
+ */
+export const sftpSourceRanges = pgTable(
+  'sftp_source_ranges',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    cidr: text('cidr').notNull(),
+    comment: text('comment').notNull().default(''),
+    addedAt: instant('added_at').notNull(),
+    removedAt: instant('removed_at'),
+    addedByRequestId: uuid('added_by_request_id'),
+    removedByRequestId: uuid('removed_by_request_id'),
+  },
+  (t) => [index('sftp_source_ranges_account_id_idx').on(t.accountId), uniqueIndex('sftp_source_ranges_account_cidr_key').on(t.accountId, t.cidr).where(sql`${t.removedAt} is null`)],
 );
