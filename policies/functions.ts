@@ -31,7 +31,10 @@ export interface FunctionDefinition {
   kind: FunctionKind;
   /** eServices this function opens (eService portal). */
   eServices?: readonly EServiceDefinition[];
-  /** ECP folders this function opens in the web interface. */
+  /**
+   * ECP folders this function opens: in the web interface for a `web` function, through SFTP for the `sftp`
+   * one. Each is catalogued with its kind in policies/ecp-folders.ts.
+   */
   ecpFolders?: readonly string[];
 }
 
@@ -92,6 +95,7 @@ export const FUNCTIONS = {
     description: 'Submit and download ECP files through SFTP only; does not open the ECP web interface.',
     application: 'ecp',
     kind: 'sftp',
+    ecpFolders: ['Clearing Submission', 'Submission Acknowledgements', 'Daily Reports'],
   },
   EU_ECPAdmin: {
     name: 'EU_ECPAdmin',

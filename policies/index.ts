@@ -3,3 +3,4 @@ export * from './functions.js';
 export * from './decision.js';
 export * from './security.js';
 export * from './authenticator.js';
+export * from './ecp-folders.js';
