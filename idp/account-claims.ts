@@ -58,8 +58,10 @@ function authenticationClaims(ctx: OidcContext): Record<string, unknown> {
  * account's `claims()` and to `extraTokenClaims`, so the view (one statement, `AccountStore.findView`) is kept
  * in a WeakMap keyed by that `ctx`. Nothing outlives the request: the next request reads the account again, so a
  * suspension or a removed function takes effect at once (design/security.md §9).
+ * @param organizationResources - resource indicators whose access tokens carry `organization` and `functions` for
+ *   the `organization` scope: the portal API and `INTROSPECTED_RESOURCES`.
  */
-export function createAccountClaims(identity: Identity, actingOrganizations: ActingOrganizations, portalApi: string) {
+export function createAccountClaims(identity: Identity, actingOrganizations: ActingOrganizations, organizationResources: readonly string[]) {
   const viewsOfRequest = new WeakMap<OidcContext, Map<string, Promise<AccountView | null>>>();
 
   /** The account when it may still sign in and use tokens: suspended and closed accounts are not found. */
@@ -119,7 +121,8 @@ export function createAccountClaims(identity: Identity, actingOrganizations: Act
       if (token.kind === 'ClientCredentials') return serviceClaims(ctx);
       const claims = authenticationClaims(ctx);
       const scopes = token.scope?.split(' ') ?? [];
-      if (token.resourceServer?.identifier() !== portalApi || !token.accountId || !scopes.includes('organization')) return claims;
+      const resource = token.resourceServer?.identifier();
+      if (resource === undefined || !organizationResources.includes(resource) || !token.accountId || !scopes.includes('organization')) return claims;
       const view = await findActive(ctx, token.accountId);
       return view ? { ...claims, ...organizationClaims(await actingOrganizations.resolve(ctx, view, token)) } : claims;
     },

@@ -8,7 +8,7 @@ import { SCOPE_CLAIMS, type createAccountClaims } from './account-claims.js';
 import { accountClientMetadata } from './account/account-client.js';
 import { issueRefreshToken, keepOfflineAccess } from './grants.js';
 import { stepUrls } from './interaction-urls.js';
-import { introspectionAllowed } from './introspection-policy.js';
+import { introspectionAllowed, revocationAllowed } from './introspection-policy.js';
 import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
 import { createOutgoingFetch } from './outgoing-fetch.js';
 import type { createProviderPages } from './provider-pages.js';
@@ -63,6 +63,21 @@ export function isServiceClient(client: OidcClient | undefined): boolean {
   return typeof client?.metadata().service_organization === 'string';
 }
 
+/**
+ * The resource server behind a resource indicator (RFC 8707), as oidc-provider's `getResourceServerInfo` returns
+ * it: the portal API gets JWT access tokens (RFC 9068, verified with the JWKS by portal-adapters' `verifyBearer`);
+ * each of `INTROSPECTED_RESOURCES` gets opaque ones, stored and so revocable, which its API reads at the
+ * introspection endpoint (RFC 7662) and sees inactive as soon as they or their grant are revoked. Both allow the
+ * `organization` scope (the acting organization and its functions). TTL: `ACCESS_TOKEN_TTL_SECONDS`.
+ * @throws oidc-provider's `InvalidTarget` for any other indicator.
+ */
+export function resourceServerInfo(config: Config, indicator: string): Record<string, unknown> {
+  const accessTokenTTL = config.ttl.accessTokenSeconds;
+  if (indicator === PORTAL_API) return { scope: PORTAL_API_SCOPES, audience: PORTAL_API, accessTokenTTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+  if (config.introspectedResources.includes(indicator)) return { scope: PORTAL_API_SCOPES, audience: indicator, accessTokenTTL, accessTokenFormat: 'opaque' };
+  throw new oidcErrors.InvalidTarget();
+}
+
 /** Builds the object passed to `new Provider(issuer, configuration)`. */
 export function createConfiguration(parts: ConfigurationParts): Record<string, unknown> {
   const { config, pages, accountClaims } = parts;
@@ -102,7 +117,7 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
       // OIDC Back-Channel Logout 1.0: clients may register `backchannel_logout_uri`; RP-initiated logout posts a
       // logout token to each of the session's other clients, and idp/back-channel-logout.ts does so on suspension.
       backchannelLogout: { enabled: true },
-      revocation: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       // Service clients (client metadata service_organization) get portal API tokens for their organization (RFC 6749 §4.4).
       clientCredentials: { enabled: true },
@@ -112,10 +127,7 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
         enabled: true,
         // A service client's token is for the portal API even when it names no resource.
         defaultResource: (_ctx: OidcContext, client: OidcClient) => (isServiceClient(client) ? PORTAL_API : undefined),
-        async getResourceServerInfo(_ctx: OidcContext, indicator: string) {
-          if (indicator !== PORTAL_API) throw new oidcErrors.InvalidTarget();
-          return { scope: PORTAL_API_SCOPES, audience: PORTAL_API, accessTokenTTL: ttl.accessTokenSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
-        },
+        getResourceServerInfo: (_ctx: OidcContext, indicator: string) => resourceServerInfo(config, indicator),
       },
     },
     findAccount: accountClaims.findAccount,

@@ -78,7 +78,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
     adapter,
     jwks: deps.jwks,
     basePath,
-    accountClaims: createAccountClaims(identity, actingOrganizations, PORTAL_API),
+    accountClaims: createAccountClaims(identity, actingOrganizations, [PORTAL_API, ...config.introspectedResources]),
     pages: createProviderPages({ render, logger, restartUrl }),
     loadExistingGrant: createLoadExistingGrant(actingOrganizations),
   });

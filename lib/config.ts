@@ -187,6 +187,21 @@ export const environmentSchema = z.object({
     .describe(
       'Comma-separated hosts (`host` or `host:port`) whose back-channel logout URIs may resolve to loopback or private addresses. Every other logout token goes only to public addresses (oidc-provider refuses special-use IPs). Outside production the demo portals (`localhost:<ESERVICE_PORTAL_PORT>`, `localhost:<ECP_PORT>`) are added while DEMO_PORTALS is on.',
     ),
+  INTROSPECTED_RESOURCES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine((r) => URL.canParse(r) && !r.includes('#'), 'each entry must be an absolute URI without a fragment (RFC 8707 §2), e.g. `https://api.example.com/ledger`')
+          .refine((r) => r !== 'urn:connect-iam:portal-api', 'the portal API (`urn:connect-iam:portal-api`) keeps JWT access tokens; give an API that introspects a resource indicator of its own'),
+      ),
+    )
+    .describe(
+      'Comma-separated resource indicators (RFC 8707) of APIs that introspect their access tokens (RFC 7662) instead of verifying JWTs. The IdP accepts each as `resource` and issues opaque access tokens for it, which introspection shows `active: false` as soon as they are revoked or their grant ends (revocation, RP-initiated logout, suspension); register the API with `client create --serves <resource>` so that it may introspect them. The portal API (`urn:connect-iam:portal-api`) is not one: its tokens are JWTs (RFC 9068).',
+    ),
 });
 
 /** True for `host` or `host:port` (a name, an IPv4 address or a bracketed IPv6 address), nothing else. */
@@ -260,6 +275,8 @@ export interface Config {
   adminConsole: { port: number; url: string };
   /** Lower-case `host` or `host:port` entries whose back-channel logout URIs may be on loopback or private addresses. */
   backchannelLogoutAllowedHosts: string[];
+  /** Resource indicators (RFC 8707) whose access tokens are opaque, for APIs that introspect them (RFC 7662). */
+  introspectedResources: string[];
 }
 
 /**
@@ -361,5 +378,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ...e.BACKCHANNEL_LOGOUT_ALLOWED_HOSTS,
       ...(e.DEMO_PORTALS && !production ? [`localhost:${e.ESERVICE_PORTAL_PORT}`, `localhost:${e.ECP_PORT}`] : []),
     ],
+    introspectedResources: [...new Set(e.INTROSPECTED_RESOURCES)],
   };
 }
