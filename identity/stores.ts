@@ -5,6 +5,7 @@
 import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
+import type { SftpStore } from './sftp/stores.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
@@ -134,6 +135,14 @@ export interface EmailOtpStore {
    * @returns false when `replaces` was given and a newer challenge exists (nothing stored); true otherwise.
    */
   issue(challenge: EmailOtpChallenge, replaces: string | undefined, mail: OutboxMail): Promise<boolean>;
+  /**
+   * The first code of a binding, in one statement: stores the challenge and its outbox message only when the
+   * binding has no challenge yet. The message is stored already leased by the caller for `leaseSeconds` (its
+   * first attempt counted), so the caller delivers it at once without claiming it; if the caller dies, the lease
+   * runs out and any worker delivers it.
+   * @returns false when the binding already had a challenge (nothing stored: use {@link issue}).
+   */
+  issueFirst(challenge: EmailOtpChallenge, mail: OutboxMail, leaseSeconds: number): Promise<boolean>;
   /** The newest challenge of this account and binding, consumed or not, with its delivery; null when none. */
   findLatest(accountId: string, bindingId: string): Promise<EmailOtpDelivery | null>;
   /** The binding's unconsumed challenges (expired ones included), newest first, with their delivery; at most 20. */
@@ -188,6 +197,8 @@ export interface IdentityStores {
   changeRequests: ChangeRequestStore;
   /** The durable mail outbox (identity/mail/stores.ts). */
   mailOutbox: MailOutboxStore;
+  /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
+  sftp: SftpStore;
 }
 
 /**

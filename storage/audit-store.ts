@@ -1,7 +1,7 @@
 /**
  * {@link AuditStore} on PostgreSQL: append-only `audit_events`, listed newest first.
  */
-import { and, desc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditEvent, AuditQuery, AuditStore } from '../identity/index.js';
 import type { Db, Executor } from './database.js';
 import { isUuid } from './postgres-errors.js';
@@ -32,6 +32,17 @@ function conditions(db: Db, query: AuditQuery): SQL[] {
 /** Appends `events` through `executor` (the pool, or a transaction whose change they describe). */
 export async function appendAuditEventsOn(executor: Executor, events: AuditEvent[]): Promise<void> {
   if (events.length > 0) await executor.insert(auditEvents).values(events);
+}
+
+/**
+ * `INSERT INTO audit_events … SELECT … WHERE when` of `event`: the body of a CTE in the statement that makes the
+ * change the event describes (`when`: SQL that is true when the change happened, e.g. `exists (select 1 from cte)`),
+ * so the event is recorded in that change's own round trip. Publish it with `publishRecorded` afterwards.
+ */
+export function auditInsertWhen(event: AuditEvent, when: SQL = sql`true`): SQL {
+  return sql`insert into ${auditEvents} (id, type, occurred_at, account_id, organization_id, actor, ip, data)
+    select ${event.id}::uuid, ${event.type}, ${event.occurredAt.toISOString()}::timestamptz, ${event.accountId}::uuid, ${event.organizationId}::uuid, ${event.actor}, ${event.ip}, ${JSON.stringify(event.data)}::jsonb
+    where ${when}`;
 }
 
 /** Creates the audit store over `db`. */

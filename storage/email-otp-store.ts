@@ -1,12 +1,12 @@
 /**
  * {@link EmailOtpStore} on PostgreSQL. Codes are stored as SHA-256 hashes by the caller, each with its outbox
  * message in one transaction. A code becomes the sign-in's one working code only when its email is delivered
- * ({@link markOtpDeliveredOn}, run by the outbox's `markSent`); consumption is a conditional UPDATE, so exactly
+ * ({@link otpDeliveredStep}, run by the outbox's `markSent`); consumption is a conditional UPDATE, so exactly
  * one of any number of concurrent callers consumes a challenge.
  */
-import { and, desc, eq, gte, gt, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, gt, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { EmailOtpDelivery, EmailOtpStore } from '../identity/index.js';
-import type { Db, Tx } from './database.js';
+import type { Db } from './database.js';
 import { withdrawPendingOn, type OutboxWriter } from './mail-outbox-store.js';
 import { isUuid } from './postgres-errors.js';
 import { emailOtpChallenges, mailOutbox } from './schema.js';
@@ -27,27 +27,38 @@ const toDelivery = (row: DeliveryRow): EmailOtpDelivery => ({
   mail: row.status === null ? null : { status: row.status as 'pending' | 'sent' | 'failed', attempts: row.attempts ?? 0, lastError: row.lastError },
 });
 
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 /**
- * On `tx`: records that challenge `id`'s email was delivered and leaves the newest delivered code of its sign-in as
- * the only delivered one that works (older unconsumed codes are consumed; newer undelivered ones stay).
+ * The outbox's step for a delivered code ({@link DeliveredStep}, in the statement that marks its email sent): records
+ * that challenge `reference`'s email was delivered and leaves the newest delivered code of its sign-in as the only
+ * delivered one that works (older unconsumed codes are consumed, newer undelivered ones stay). One UPDATE over the
+ * binding's rows: the newest delivered code is the delivered challenge itself (unless consumed) or the newest code
+ * delivered before, as the statement's snapshot sees them.
  */
-export async function markOtpDeliveredOn(tx: Tx, id: string, now: Date): Promise<void> {
-  if (!isUuid(id)) return;
-  const [marked] = await tx.update(emailOtpChallenges).set({ deliveredAt: now }).where(eq(emailOtpChallenges.id, id)).returning();
-  if (!marked) return;
-  const binding = ofBinding(marked.accountId, marked.bindingId);
-  const [newest] = await tx
-    .select({ id: emailOtpChallenges.id, createdAt: emailOtpChallenges.createdAt })
-    .from(emailOtpChallenges)
-    .where(and(binding, isNull(emailOtpChallenges.consumedAt), isNotNull(emailOtpChallenges.deliveredAt)))
-    .orderBy(desc(emailOtpChallenges.createdAt), desc(emailOtpChallenges.id))
-    .limit(1);
-  if (!newest) return;
-  await tx
-    .update(emailOtpChallenges)
-    .set({ consumedAt: now })
-    .where(and(binding, isNull(emailOtpChallenges.consumedAt), ne(emailOtpChallenges.id, newest.id), sql`(${emailOtpChallenges.createdAt}, ${emailOtpChallenges.id}) < (${newest.createdAt.toISOString()}::timestamptz, ${newest.id}::uuid)`));
-}
+export const otpDeliveredStep = {
+  inStatement(reference: SQL, now: Date): SQL {
+    const at = sql`${now.toISOString()}::timestamptz`;
+    const older = sql`n.id is not null and c.consumed_at is null and c.id <> n.id and (c.created_at, c.id) < (n.created_at, n.id)`;
+    return sql`with target as (
+        select id, account_id, binding_id, created_at, consumed_at from ${emailOtpChallenges}
+        where id = (select case when r ~ ${UUID_PATTERN} then r::uuid end from (select ${reference} as r) as ref)
+      ), newest as (
+        select id, created_at from (
+          select id, created_at from target where consumed_at is null
+          union all
+          select d.id, d.created_at from ${emailOtpChallenges} d join target t on d.account_id = t.account_id and d.binding_id = t.binding_id
+          where d.consumed_at is null and d.delivered_at is not null
+        ) as candidates order by created_at desc, id desc limit 1
+      )
+      update ${emailOtpChallenges} c set
+        delivered_at = case when c.id = t.id then ${at} else c.delivered_at end,
+        consumed_at = case when ${older} then ${at} else c.consumed_at end
+      from target t left join newest n on true
+      where c.account_id = t.account_id and c.binding_id = t.binding_id and (c.id = t.id or (${older}))
+      returning c.id`;
+  },
+};
 
 /** Creates the email OTP store over `db`; `outbox` writes each code's message in the code's transaction. */
 export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore {
@@ -78,6 +89,25 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
         await outbox.enqueueOn(tx, mail, challenge.createdAt);
         return true;
       });
+    },
+
+    async issueFirst(challenge, mail, leaseSeconds) {
+      const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
+      const result = await db.execute(sql`
+        with issued as (
+          insert into ${emailOtpChallenges} (id, account_id, binding_id, code_hash, created_at, expires_at, consumed_at)
+          select ${challenge.id}::uuid, ${challenge.accountId}::uuid, ${challenge.bindingId}, ${challenge.codeHash}, ${at(challenge.createdAt)}, ${at(challenge.expiresAt)}, null
+          where not exists (select 1 from ${emailOtpChallenges} where account_id = ${challenge.accountId}::uuid and binding_id = ${challenge.bindingId})
+          returning id
+        ), queued as (
+          insert into ${mailOutbox} (id, purpose, reference, account_id, message, status, attempts, created_at, next_attempt_at, locked_until)
+          select ${mail.id}::uuid, ${mail.purpose}, ${mail.reference}, ${mail.accountId}::uuid, ${outbox.sealedMessage(mail)}, 'pending', 1, ${at(challenge.createdAt)}, now(),
+            now() + make_interval(secs => ${leaseSeconds}::double precision)
+          from issued
+          returning id
+        )
+        select count(*)::int as issued from queued`);
+      return Number((result as unknown as { rows: { issued: number }[] }).rows[0]?.issued ?? 0) === 1;
     },
 
     async findLatest(accountId, bindingId) {

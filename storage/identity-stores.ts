@@ -8,7 +8,7 @@ import { createAuthenticatorStore, type SealingKeys } from './authenticator-stor
 import { createCampaignStore } from './campaign-store.js';
 import { createChangeRequestStore } from './change-request-store.js';
 import type { Database } from './database.js';
-import { createEmailOtpStore, markOtpDeliveredOn } from './email-otp-store.js';
+import { createEmailOtpStore, otpDeliveredStep } from './email-otp-store.js';
 import { createMailOutboxStore, createOutboxWriter } from './mail-outbox-store.js';
 import { createLockoutStore } from './lockout-store.js';
 import { createOrganizationStore } from './organization-store.js';
@@ -42,7 +42,7 @@ export function createIdentityStores(database: Database, keys: SealingKeys = { c
     changeRequests: createChangeRequestStore(db),
     // What a delivered message makes usable is recorded in the transaction that marks it sent.
     mailOutbox: createMailOutboxStore(db, keys, outbox, {
-      email_otp: markOtpDeliveredOn,
+      email_otp: otpDeliveredStep,
       reset_link: async (tx, id, now) => void (await supersedeOlderOn(tx, id, now)),
       set_password_link: async (tx, id, now) => void (await supersedeOlderOn(tx, id, now)),
     }),

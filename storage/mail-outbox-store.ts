@@ -7,19 +7,29 @@
  * so instances with skewed clocks agree. Marking a message sent runs, in the same transaction, the step that makes
  * what it carried usable ({@link DeliveredSteps}).
  */
-import { and, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { ClaimedMail, MailOutboxStore, MailPurpose, OutboxMail, UnreadableMail } from '../identity/index.js';
 import { openWithAnyKey, seal, type MailMessage, type SealingKeys } from '../lib/index.js';
+import { appendAuditEventsOn, auditInsertWhen } from './audit-store.js';
 import type { Db, Executor, Tx } from './database.js';
 import { mailOutbox } from './schema.js';
 
-/** What a delivered message of a purpose makes true, in the transaction that marks it sent (`reference`: its row id). */
-export type DeliveredSteps = Partial<Record<MailPurpose, (tx: Tx, reference: string, now: Date) => Promise<void>>>;
+/**
+ * What a delivered message of a purpose makes true, when it is marked sent (`reference`: its row id): either a step
+ * run in the transaction that marks it sent, or the body of a data-modifying CTE run in the very statement that
+ * marks it sent (`reference` is then SQL giving the sent row's reference, null when the lease was lost), so the
+ * delivery is recorded in one round trip.
+ */
+export type DeliveredStep = ((tx: Tx, reference: string, now: Date) => Promise<void>) | { inStatement(reference: SQL, now: Date): SQL };
+/** The {@link DeliveredStep} of each purpose that has one. */
+export type DeliveredSteps = Partial<Record<MailPurpose, DeliveredStep>>;
 
 /** Writes outbox rows in a caller's transaction (the email OTP and reset-link stores). */
 export interface OutboxWriter {
   /** Inserts `mail`, due now (the database's clock), on `executor`. */
   enqueueOn(executor: Executor, mail: OutboxMail, now: Date): Promise<void>;
+  /** The `message` column of `mail`'s row: its payload sealed under the current key, bound to its id (for stores that insert the row in their own statement). */
+  sealedMessage(mail: OutboxMail): string;
 }
 
 /** The sealed part of a row. */
@@ -34,15 +44,19 @@ const leaseEnded = () => or(isNull(mailOutbox.lockedUntil), lte(mailOutbox.locke
 
 /** Creates the writer that {@link createMailOutboxStore} and the stores carrying mail share. */
 export function createOutboxWriter(keys: SealingKeys): OutboxWriter {
+  const sealedMessage = (mail: OutboxMail) => {
+    const payload: SealedPayload = { message: mail.message, discardAfter: mail.discardAfter?.toISOString() ?? null, deliveredEvent: mail.deliveredEvent };
+    return seal(JSON.stringify(payload), keys.current, context(mail.id));
+  };
   return {
+    sealedMessage,
     async enqueueOn(executor, mail, now) {
-      const payload: SealedPayload = { message: mail.message, discardAfter: mail.discardAfter?.toISOString() ?? null, deliveredEvent: mail.deliveredEvent };
       await executor.insert(mailOutbox).values({
         id: mail.id,
         purpose: mail.purpose,
         reference: mail.reference,
         accountId: mail.accountId,
-        message: seal(JSON.stringify(payload), keys.current, context(mail.id)),
+        message: sealedMessage(mail),
         status: 'pending',
         attempts: 0,
         createdAt: now,
@@ -89,7 +103,21 @@ export function createMailOutboxStore(db: Db, keys: SealingKeys, writer: OutboxW
       });
     },
 
-    async markSent(mail, now) {
+    async markSent(mail, now, recorded) {
+      const known = mail.purpose ? delivered[mail.purpose] : undefined;
+      // One statement when the purpose is known and its step (if any) is SQL: the sent row, what it delivered, its event.
+      if (mail.purpose && typeof known !== 'function') {
+        const step = known ? sql`, delivered as (${known.inStatement(sql`(select reference from sent)`, now)})` : sql``;
+        const audit = recorded ? sql`, recorded as (${auditInsertWhen(recorded, sql`exists (select 1 from sent)`)})` : sql``;
+        const result = await db.execute(sql`
+          with sent as (
+            update ${mailOutbox} set status = 'sent', sent_at = ${now.toISOString()}::timestamptz, locked_until = null, message = '', last_error = null
+            where id = ${mail.id} and purpose = ${mail.purpose} and status = 'pending' and locked_until is not null
+            returning reference
+          )${step}${audit}
+          select count(*)::int as sent from sent`);
+        return Number((result as unknown as { rows: { sent: number }[] }).rows[0]?.sent ?? 0) === 1;
+      }
       return db.transaction(async (tx) => {
         const [row] = await tx
           .update(mailOutbox)
@@ -98,7 +126,11 @@ export function createMailOutboxStore(db: Db, keys: SealingKeys, writer: OutboxW
           .returning({ purpose: mailOutbox.purpose, reference: mailOutbox.reference });
         if (!row) return false;
         const step = delivered[row.purpose as MailPurpose];
-        if (step && row.reference) await step(tx, row.reference, now);
+        if (step && row.reference) {
+          if (typeof step === 'function') await step(tx, row.reference, now);
+          else await tx.execute(sql`with sent as (select ${row.reference}::text as reference), delivered as (${step.inStatement(sql`(select reference from sent)`, now)}) select 1`);
+        }
+        if (recorded) await appendAuditEventsOn(tx, [recorded]);
         return true;
       });
     },

@@ -98,11 +98,6 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
   return {
     async send(account, bindingId, context = {}) {
       const now = clock.now();
-      const previous = await emailOtps.findLatest(account.id, bindingId);
-      if (previous?.deliveredAt) {
-        const waitSeconds = Math.ceil((previous.createdAt.getTime() + otp.resendIntervalSeconds * 1000 - now.getTime()) / 1000);
-        if (waitSeconds > 0) throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${waitSeconds} seconds.`);
-      }
       const code = randomDigits(EMAIL_OTP_DIGITS);
       const expiresAt = addSeconds(now, otp.ttlSeconds);
       const challenge = { id: newId(), accountId: account.id, bindingId, codeHash: sha256Hex(code), createdAt: now, expiresAt, consumedAt: null };
@@ -113,6 +108,17 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
         text: `Your ${deps.displayName} sign-in code is ${code}\n\nIt is valid for ${minutes} minutes and works once, for the sign-in you just started.\nIf you did not try to sign in, change your password and tell your delegated administrator.\n`,
       };
       const mail = { id: newId(), purpose: 'email_otp' as const, reference: challenge.id, accountId: account.id, message, discardAfter: expiresAt, deliveredEvent: { type: 'email_otp.sent' as const, accountId: account.id, ip: context.ip ?? null } };
+      // The sign-in's first code (the usual case): one statement, stored leased to this process, which sends it now.
+      // Nothing earlier exists to wait for or to replace, so its email is simply on its way.
+      if (await emailOtps.issueFirst(challenge, mail, deps.delivery.leaseSeconds)) {
+        deps.delivery.deliverLeased([{ ...mail, attempts: 1, createdAt: now }]);
+        return { state: 'sending', sentTo: maskEmail(account.email), earlierCodeWorks: false };
+      }
+      const previous = await emailOtps.findLatest(account.id, bindingId);
+      if (previous?.deliveredAt) {
+        const waitSeconds = Math.ceil((previous.createdAt.getTime() + otp.resendIntervalSeconds * 1000 - now.getTime()) / 1000);
+        if (waitSeconds > 0) throw new DomainError('rate_limited', `A code was sent moments ago. You can ask for another in ${waitSeconds} seconds.`);
+      }
       // A concurrent resend issued first: its code is the one on its way.
       if (await emailOtps.issue(challenge, previous?.id, mail)) deps.delivery.deliverSoon([mail.id]);
       return deliveryTo(account, bindingId);

@@ -4,12 +4,13 @@
  * with exponential back-off; after `maxAttempts` it gives up (`mail.delivery_failed`). Every instance runs one;
  * the store's `FOR UPDATE SKIP LOCKED` lease makes each message go out once.
  *
- * Enqueuers call {@link MailDelivery.deliverSoon} with their message ids right after their transaction commits, so
+ * Enqueuers call {@link MailDelivery.deliverSoon} with their message ids right after their transaction commits (or
+ * store the message already leased and hand it to {@link MailDelivery.deliverLeased}: one claim fewer), so
  * a message normally leaves within milliseconds; {@link MailDelivery.start} adds polling (every `pollSeconds`,
  * and at each scheduled retry) for the rest: retries, and messages enqueued by processes that stopped.
  */
 import type { Clock, Logger, Mailer } from '../../lib/index.js';
-import type { EventBus } from '../events.js';
+import { stampEvent, type EventBus } from '../events.js';
 import type { ClaimedMail, MailOutboxStore, MailPurpose, UnreadableMail } from './stores.js';
 
 /** The retry schedule and polling of delivery (config `MAIL_*`). Durations in seconds (fractions allowed). */
@@ -46,6 +47,14 @@ export interface MailDeliveryDeps {
 export interface MailDelivery {
   /** Delivers these just-enqueued messages now, in the background (never rejects; failures are retried later). */
   deliverSoon(ids: string[]): void;
+  /**
+   * Delivers messages the caller stored already leased for {@link leaseSeconds} (their first attempt counted), in
+   * the background, without claiming them again (never rejects; a failure is retried, a lost one is delivered by
+   * the poll once its lease ends).
+   */
+  deliverLeased(mails: ClaimedMail[]): void;
+  /** How long a leased message is reserved for its attempt, in seconds (`MAIL_LEASE_SECONDS`). */
+  readonly leaseSeconds: number;
   /** One pass over every due message; resolves with how many were leased. */
   deliverDue(): Promise<number>;
   /** Starts polling for due messages (retries, messages of other processes). */
@@ -99,11 +108,13 @@ export function createMailDelivery(deps: MailDeliveryDeps): MailDelivery {
       schedule(retryInSeconds);
       return;
     }
-    if (!(await outbox.markSent(mail, clock.now()))) {
+    // The delivered event is written with the row that records the delivery (one statement), then published.
+    const recorded = mail.deliveredEvent ? stampEvent(mail.deliveredEvent, clock.now()) : undefined;
+    if (!(await outbox.markSent(mail, clock.now(), recorded))) {
       logger?.warn({ mailId: mail.id, purpose: mail.purpose }, 'mail sent after its lease ran out; another worker may send it again');
       return;
     }
-    if (mail.deliveredEvent) await events.publish(mail.deliveredEvent, clock.now());
+    if (recorded) await events.publishRecorded(recorded);
   }
 
   function track(work: Promise<unknown>): void {
@@ -154,6 +165,11 @@ export function createMailDelivery(deps: MailDeliveryDeps): MailDelivery {
       if (stopped || ids.length === 0) return;
       track(deliverClaimed(ids));
     },
+    deliverLeased(mails) {
+      if (stopped || mails.length === 0) return;
+      track(Promise.all(mails.map((mail) => attempt(mail).catch((error: unknown) => logger?.warn({ err: error, mailId: mail.id }, 'recording a mail delivery failed; its lease runs out and it is retried')))));
+    },
+    leaseSeconds: settings.leaseSeconds,
     deliverDue: () => pass(),
     start() {
       if (polling || stopped) return;

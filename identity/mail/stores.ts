@@ -5,6 +5,7 @@
  */
 import type { MailMessage } from '../../lib/index.js';
 import type { EventInput } from '../events.js';
+import type { AuditEvent } from '../model.js';
 
 /**
  * What a message delivers. `email_otp`: a sign-in code (reference: the challenge id); `reset_link` and
@@ -75,9 +76,12 @@ export interface MailOutboxStore {
   /**
    * Marks the leased message sent and, in the same transaction, what it delivered: an email OTP challenge or a
    * password link becomes delivered, and the sign-in's or account's older ones stop working (only the newest
-   * delivered one stays usable). The message body is erased. False when the lease was lost (nothing changed).
+   * delivered one stays usable). The message body is erased. `recorded` (the message's delivered event, stamped) is
+   * appended to the audit log in the same statement or transaction; publish it with `publishRecorded` after a true.
+   * With `purpose` given, a purpose whose step is a single statement is marked in one round trip.
+   * False when the lease was lost (nothing changed, nothing recorded).
    */
-  markSent(mail: { id: string }, now: Date): Promise<boolean>;
+  markSent(mail: { id: string; purpose?: MailPurpose }, now: Date, recorded?: AuditEvent): Promise<boolean>;
   /** After a failed attempt: releases the lease, keeps it pending, due again in `retryInSeconds`; records `error`. */
   markRetry(mail: { id: string }, error: string, retryInSeconds: number): Promise<void>;
   /** Gives up: status `failed`, lease released, `error` recorded, body erased. */
