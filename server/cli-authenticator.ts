@@ -7,15 +7,12 @@
  * Times are ISO 8601 (e.g. `2024-12-15T00:00:00+08:00`). Errors follow cli.ts (exit 1 for domain refusals).
  */
 import type { Command } from 'commander';
-import type { CampaignView, Identity } from '../identity/index.js';
-import type { Config } from '../lib/index.js';
-import type { Database } from '../storage/index.js';
+import type { CampaignView } from '../identity/index.js';
+import type { OperatorOperations } from './operations.js';
 
 /** What these commands need from cli.ts's `withServices`. */
 export interface AuthenticatorCliServices {
-  identity: Identity;
-  database: Database;
-  config: Config;
+  operations: OperatorOperations;
 }
 
 type WithServices = <T>(run: (services: AuthenticatorCliServices) => Promise<T>) => Promise<T>;
@@ -31,7 +28,7 @@ function describeCampaign(c: CampaignView): string {
 }
 
 /** Adds the commands to `program` (its `account` command must exist). */
-export function addAuthenticatorCommands(program: Command, out: Output, withServices: WithServices, actor: string): void {
+export function addAuthenticatorCommands(program: Command, out: Output, withServices: WithServices): void {
   const campaign = program.command('campaign').description('authenticator re-registration campaigns');
   campaign
     .command('create')
@@ -40,8 +37,8 @@ export function addAuthenticatorCommands(program: Command, out: Output, withServ
     .requiredOption('--effective-from <time>', 'from when sign-in asks (ISO 8601)')
     .option('--skip-until <time>', 'after this, "Skip this step" is no longer offered (ISO 8601)')
     .action((o: { registeredBefore: string; effectiveFrom: string; skipUntil?: string }) =>
-      withServices(async ({ identity }) => {
-        const created = await identity.campaigns.createCampaign(o, actor);
+      withServices(async ({ operations }) => {
+        const created = await operations.campaigns.create(o);
         out(`created campaign\n${describeCampaign(created)}`, created);
       }),
     );
@@ -49,8 +46,8 @@ export function addAuthenticatorCommands(program: Command, out: Output, withServ
     .command('list')
     .description('list campaigns with their progress')
     .action(() =>
-      withServices(async ({ identity }) => {
-        const campaigns = await identity.campaigns.listCampaigns();
+      withServices(async ({ operations }) => {
+        const campaigns = await operations.campaigns.list();
         out(campaigns.map(describeCampaign).join('\n') || 'no campaigns', campaigns);
       }),
     );
@@ -59,8 +56,8 @@ export function addAuthenticatorCommands(program: Command, out: Output, withServ
     .description('close a campaign: it asks nobody any more')
     .requiredOption('--id <id>', 'campaign id')
     .action((o: { id: string }) =>
-      withServices(async ({ identity }) => {
-        const closed = await identity.campaigns.closeCampaign(o.id, actor);
+      withServices(async ({ operations }) => {
+        const closed = await operations.campaigns.close(o.id);
         out(`closed campaign\n${describeCampaign(closed)}`, closed);
       }),
     );
@@ -71,10 +68,9 @@ export function addAuthenticatorCommands(program: Command, out: Output, withServ
     .description('remove the authenticator app of an account (it falls back to emailed codes); the person is emailed')
     .requiredOption('--user-id <userId>', 'user ID or email')
     .action((o: { userId: string }) =>
-      withServices(async ({ identity }) => {
-        const { account: found } = await identity.accounts.getAccountByLogin(o.userId);
-        const removed = await identity.authenticators.resetByAdministrator(found, actor);
-        out(removed ? `removed the authenticator app of ${found.userId}; they now sign in with emailed codes and were told by email` : `${found.userId} had no authenticator app`, { userId: found.userId, removed });
+      withServices(async ({ operations }) => {
+        const { userId, removed } = await operations.accounts.resetFactor(o.userId);
+        out(removed ? `removed the authenticator app of ${userId}; they now sign in with emailed codes and were told by email` : `${userId} had no authenticator app`, { userId, removed });
       }),
     );
 }

@@ -11,10 +11,11 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, createLogger, DomainError, loadConfig, systemClock } from '../lib/index.js';
-import { FUNCTION_NAMES, isFunctionName } from '../policies/index.js';
-import { createClientStore, createSigningKeyStore, openDatabaseForCli, resealSecrets, type Database } from '../storage/index.js';
+import { FUNCTION_NAMES } from '../policies/index.js';
+import { createClientStore, createSigningKeyStore, openDatabaseForCli, type Database } from '../storage/index.js';
 import { addAuthenticatorCommands } from './cli-authenticator.js';
 import { authenticationOf, type AuthenticationOptions } from './cli-client-authentication.js';
+import { createOperations } from './operations.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring.js';
 
@@ -44,8 +45,14 @@ async function openServices() {
   const database: Database = await openDatabaseForCli({ url: config.databaseUrl, dataDir: config.dataDir, init: initDatabase });
   const mailer = configuredMailer(config, logger);
   const identity = wireIdentity(config, database, { mailer, clock: systemClock, logger });
-  return { config, database, mailer, identity, clients: createClientStore(database, sealingKeysOf(config), { development: config.env === 'development' }), keys: createSigningKeyStore(database, sealingKeysOf(config)) };
+  const clients = createClientStore(database, sealingKeysOf(config), { development: config.env === 'development' });
+  const keys = createSigningKeyStore(database, sealingKeysOf(config));
+  const operations = createOperations({ config, database, identity, clients, keys, clock: systemClock }, ACTOR);
+  return { config, database, mailer, identity, operations };
 }
+
+/** Who acts, in the audit log, for every CLI command. */
+const ACTOR = 'operator-cli';
 
 /** Builds the command tree; `out` prints human text or JSON depending on `--json`. */
 export function buildCli(out: Output): Command {
@@ -57,7 +64,6 @@ export function buildCli(out: Output): Command {
     .hook('preAction', (command) => void (initDatabase = command.opts().init === true))
     .showHelpAfterError()
     .exitOverride();
-  const actor = 'operator-cli';
 
   const organization = program.command('organization').description('organizations and participant IDs');
   organization
@@ -66,8 +72,8 @@ export function buildCli(out: Output): Command {
     .requiredOption('--name <name>', 'organization name')
     .requiredOption('--participant-id <id>', 'participant ID (repeatable)', collect, [])
     .action((o: { name: string; participantId: string[] }) =>
-      withServices(async ({ identity }) => {
-        const org = await identity.organizations.createOrganization({ name: o.name, participantIds: o.participantId }, actor);
+      withServices(async ({ operations }) => {
+        const org = await operations.organizations.create({ name: o.name, participantIds: o.participantId });
         out(`created organization ${org.name} (${org.participantIds.join(', ')}) id ${org.id}`, org);
       }),
     );
@@ -75,8 +81,8 @@ export function buildCli(out: Output): Command {
     .command('list')
     .description('list organizations')
     .action(() =>
-      withServices(async ({ identity }) => {
-        const orgs = await identity.organizations.listOrganizations();
+      withServices(async ({ operations }) => {
+        const orgs = await operations.organizations.list();
         out(orgs.map((o) => `${o.id}  ${o.name}  ${o.participantIds.join(',')}`).join('\n') || 'no organizations', orgs);
       }),
     );
@@ -93,13 +99,10 @@ export function buildCli(out: Output): Command {
     .addOption(new Option('--function <function>', `function (repeatable): ${FUNCTION_NAMES.join(', ')}`).argParser(collect).default([]))
     .option('--delegated-administrator', 'make the account a delegated administrator of the organization', false)
     .action((o: { organization: string; userId: string; email: string; phone: string; name?: string; function: string[]; delegatedAdministrator: boolean }) =>
-      withServices(async ({ identity }) => {
+      withServices(async ({ operations }) => {
         const password = await readSecretFromStdin('Password (input hidden): ');
-        const { account: created, memberships } = await identity.accounts.createAccount(
-          { organization: o.organization, userId: o.userId, name: o.name ?? o.userId, email: o.email, phone: o.phone, functions: o.function, delegatedAdministrator: o.delegatedAdministrator, password },
-          actor,
-        );
-        out(`created account ${created.userId} (${created.email}) id ${created.id} in ${memberships[0]?.organization.name}`, { id: created.id, userId: created.userId, email: created.email, memberships });
+        const created = await operations.accounts.create({ organization: o.organization, userId: o.userId, name: o.name ?? o.userId, email: o.email, phone: o.phone, functions: o.function, delegatedAdministrator: o.delegatedAdministrator, password });
+        out(`created account ${created.userId} (${created.email}) id ${created.id} in ${created.memberships[0]?.organization.name}`, created);
       }),
     );
   account
@@ -107,10 +110,9 @@ export function buildCli(out: Output): Command {
     .description('clear the lockout of an account')
     .requiredOption('--user-id <userId>', 'user ID or email')
     .action((o: { userId: string }) =>
-      withServices(async ({ identity }) => {
-        const { account: found } = await identity.accounts.getAccountByLogin(o.userId);
-        const wasLocked = await identity.accounts.unlockAccount(found.id, actor);
-        out(wasLocked ? `unlocked ${found.userId}` : `${found.userId} was not locked`, { userId: found.userId, wasLocked });
+      withServices(async ({ operations }) => {
+        const unlocked = await operations.accounts.unlock(o.userId);
+        out(unlocked.wasLocked ? `unlocked ${unlocked.userId}` : `${unlocked.userId} was not locked`, unlocked);
       }),
     );
   for (const [name, operator] of [['grant-operator', true], ['revoke-operator', false]] as const) {
@@ -119,11 +121,10 @@ export function buildCli(out: Output): Command {
       .description(operator ? 'grant the operator role: the admin console opens its operator screens to the account' : 'revoke the operator role')
       .requiredOption('--user-id <userId>', 'user ID or email')
       .action((o: { userId: string }) =>
-        withServices(async ({ identity }) => {
-          const { account: found } = await identity.accounts.getAccountByLogin(o.userId);
-          const changed = await identity.accounts.setOperator(found.id, operator, actor);
+        withServices(async ({ operations }) => {
+          const result = await (operator ? operations.accounts.grantOperator(o.userId) : operations.accounts.revokeOperator(o.userId));
           const state = operator ? 'an operator' : 'not an operator';
-          out(changed ? `${found.userId} is now ${state}` : `${found.userId} was already ${state}`, { userId: found.userId, operator, changed });
+          out(result.changed ? `${result.userId} is now ${state}` : `${result.userId} was already ${state}`, result);
         }),
       );
   }
@@ -150,23 +151,17 @@ export function buildCli(out: Output): Command {
     .option('--jwks-uri <url>', 'private_key_jwt (RFC 7523): the https URL where the client publishes its public keys')
     .option('--client-secret-post', 'the client sends its secret in the form body (client_secret_post) instead of HTTP Basic')
     .action((o: { clientId: string; redirectUri: string[]; postLogoutRedirectUri: string[]; initiateLoginUri?: string; backchannelLogoutUri?: string; name?: string; thirdParty?: boolean; service?: boolean; organization?: string; function: string[]; serves: string[] } & AuthenticationOptions) =>
-      withServices(async ({ clients, identity }) => {
-        const firstParty = !o.thirdParty && !o.service;
+      withServices(async ({ operations, identity }) => {
         if (!o.service && (o.organization || o.function.length)) throw new DomainError('validation_failed', '--organization and --function belong to --service.');
-        const unknown = o.function.filter((f) => !isFunctionName(f));
-        if (unknown.length) throw new DomainError('validation_failed', `Unknown function ${unknown.join(', ')}. Known: ${FUNCTION_NAMES.join(', ')}.`);
         if (o.service && !o.organization) throw new DomainError('validation_failed', '--service needs --organization.');
-        const organization = o.service ? await identity.organizations.getOrganization(o.organization!) : null;
-        const service = organization ? { organizationId: organization.id, functions: o.function } : undefined;
+        const service = o.service ? { organization: o.organization!, functions: o.function } : undefined;
         const authentication = await authenticationOf(o);
-        const created = await clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, firstParty, service, servedResources: o.serves, ...authentication });
+        const created = await operations.clients.create({ clientId: o.clientId, clientName: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, initiateLoginUri: o.initiateLoginUri, backchannelLogoutUri: o.backchannelLogoutUri, thirdParty: o.thirdParty, service, servedResources: o.serves, ...authentication });
         const method = created.tokenEndpointAuthMethod;
-        const data = { ...(service ? { clientId: created.clientId, service: true, organization: service.organizationId, functions: service.functions } : { clientId: created.clientId, redirectUris: created.redirectUris, firstParty }), tokenEndpointAuthMethod: method };
-        await identity.events.publish({ type: 'client.created', actor, organizationId: service?.organizationId ?? null, data: { ...data, ...(o.serves.length ? { servedResources: o.serves } : {}) } }, systemClock.now());
-        const acting = organization ? `\nacts for ${organization.name} with ${service!.functions.join(', ')} (grant_type=client_credentials)` : '';
-        const secret = method === 'none' || method === 'private_key_jwt' ? `token_endpoint_auth_method: ${method} (no client secret)` : `client_secret: ${created.clientSecret}\n(store it now: it is not shown again)`;
-        const { clientSecret: _secret, ...shown } = created;
-        out(`created client ${created.clientId}${acting}\n${secret}`, method === 'none' || method === 'private_key_jwt' ? shown : created);
+        const organization = created.service ? await identity.organizations.getOrganization(created.service.organizationId) : null;
+        const acting = organization ? `\nacts for ${organization.name} with ${created.service!.functions.join(', ')} (grant_type=client_credentials)` : '';
+        const secret = created.clientSecret === undefined ? `token_endpoint_auth_method: ${method} (no client secret)` : `client_secret: ${created.clientSecret}\n(store it now: it is not shown again)`;
+        out(`created client ${created.clientId}${acting}\n${secret}`, created);
       }),
     );
 
@@ -177,11 +172,8 @@ export function buildCli(out: Output): Command {
     .description('publish a new signing key and sign with it after SIGNING_KEY_PUBLISH_AHEAD_SECONDS; older keys keep verifying until their tokens expire')
     .option('--now', 'sign with the new key at once (emergency: relying parties caching the old JWKS may fail verification for up to its max-age)')
     .action((options: { now?: boolean }) =>
-      withServices(async ({ keys, config, identity }) => {
-        const retainSeconds = Math.max(config.ttl.accessTokenSeconds, config.ttl.idTokenSeconds, config.ttl.refreshTokenSeconds);
-        const publishAheadSeconds = options.now ? 0 : config.signingKeyPublishAheadSeconds;
-        const rotated = await keys.rotate(systemClock.now(), { retainSeconds, publishAheadSeconds });
-        await identity.events.publish({ type: 'signing_key.rotated', actor, data: { kid: rotated.kid, retainSeconds, publishAheadSeconds } }, systemClock.now());
+      withServices(async ({ operations, config }) => {
+        const { retainSeconds, publishAheadSeconds, ...rotated } = await operations.keys.rotate({ now: options.now });
         const reload = `Running servers publish it within SIGNING_KEY_RELOAD_SECONDS (${config.signingKeyReloadSeconds} s)`;
         const signing = options.now
           ? `${reload} and sign with it as soon as they do. Relying parties caching the old JWKS may fail to verify its tokens for up to ${config.jwksMaxAgeSeconds} s (the JWKS max-age).`
@@ -189,15 +181,15 @@ export function buildCli(out: Output): Command {
         out(`new signing key ${rotated.kid}; ${signing} Previous keys verify until ${retainSeconds} s after that.`, rotated);
       }),
     );
-  addAuthenticatorCommands(program, out, withServices, actor);
+  addAuthenticatorCommands(program, out, withServices);
   program
     .command('secrets')
     .description('values sealed under ENCRYPTION_KEY')
     .command('reseal')
     .description('re-encrypt authenticator secrets, client secrets and signing keys under ENCRYPTION_KEY (after a key rotation; PREVIOUS_ENCRYPTION_KEYS must hold the old key)')
     .action(() =>
-      withServices(async ({ database, config }) => {
-        const counts = await resealSecrets(database.db, { current: config.encryptionKey, previous: config.previousEncryptionKeys });
+      withServices(async ({ operations }) => {
+        const counts = await operations.secrets.reseal();
         out(
           `re-encrypted ${counts.authenticatorSecrets} authenticator secrets, ${counts.clientSecrets} client secrets and ${counts.signingKeys} signing keys under the current ENCRYPTION_KEY; PREVIOUS_ENCRYPTION_KEYS can now be removed`,
           counts,
