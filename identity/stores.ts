@@ -5,7 +5,6 @@
 import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
-import type { SftpStore } from './sftp/stores.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
@@ -197,8 +196,6 @@ export interface IdentityStores {
   changeRequests: ChangeRequestStore;
   /** The durable mail outbox (identity/mail/stores.ts). */
   mailOutbox: MailOutboxStore;
-  /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
-  sftp: SftpStore;
 }
 
 /**
