@@ -28,7 +28,14 @@ export interface Mailer {
  * connecting, the server's greeting and each wait for an answer (nodemailer connectionTimeout, greetingTimeout,
  * socketTimeout), so a hung server fails an attempt within it.
  */
-export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl: string; timeoutSeconds?: number } | { outboxDir: string });
+export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl: string; timeoutSeconds?: number } | { outboxDir: string } | { transport: MailTransport });
+
+/**
+ * A nodemailer transport an embedding host brings: a transporter it made (`nodemailer.createTransport(…)`,
+ * left open at close: it is the host's), or anything `nodemailer.createTransport` accepts (SMTP options, a
+ * transport plugin such as an SES or JSON transport), made here and closed with the mailer.
+ */
+export type MailTransport = nodemailer.Transporter | Parameters<typeof nodemailer.createTransport>[0];
 
 /**
  * Creates a {@link Mailer}. Over SMTP it keeps a small pool of connections (`pool: true`), reused across messages.
@@ -37,6 +44,18 @@ export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl
  */
 export function createMailer(options: MailTransportOptions): Mailer {
   const { from, logger } = options;
+  if ('transport' in options) {
+    const given = options.transport as { sendMail?: unknown };
+    const own = typeof given.sendMail !== 'function';
+    const transport = own ? nodemailer.createTransport(options.transport as Parameters<typeof nodemailer.createTransport>[0]) : (options.transport as nodemailer.Transporter);
+    return {
+      async send(message) {
+        const info = await transport.sendMail({ from, ...message });
+        logger.info({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
+      },
+      close: own ? () => transport.close() : undefined,
+    };
+  }
   if ('smtpUrl' in options) {
     const timeout = Math.min(10, options.timeoutSeconds ?? 10) * 1000;
     const transport = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 3, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as Parameters<typeof nodemailer.createTransport>[0]);
