@@ -36,7 +36,7 @@ const FORBIDDEN_PACKAGES: Partial<Record<Module, RegExp>> = {
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'migrations') continue;
+    if (name === 'node_modules' || name === 'migrations' || name === 'dist') continue; // dist: a package's build output (portal-adapters/dist)
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) out.push(...sourceFiles(full));
     else if (name.endsWith('.ts')) out.push(full);
