@@ -15,6 +15,10 @@ export const TYPE_LABELS: Record<ChangeRequestType, string> = {
   close_account: 'Close account',
   appoint_delegated_administrator: 'Appoint delegated administrator',
   remove_delegated_administrator: 'Remove delegated administrator',
+  register_sftp_key: 'Register SFTP key',
+  remove_sftp_key: 'Remove SFTP key',
+  add_sftp_source_range: 'Allow SFTP address',
+  remove_sftp_source_range: 'Remove SFTP address',
 };
 
 /** A dashboard row. */

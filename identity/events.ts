@@ -52,6 +52,11 @@ export const EVENT_TYPES = {
   'change_request.confirmation_refused': 'A confirmation was refused; data.reason is self_approval, version_changed, quota_exceeded or conflict.',
   'client.created': 'An OIDC client (downstream application) was registered; data.service is true for a service client (client_credentials), with data.organization (its organization id) and data.functions; data.tokenEndpointAuthMethod is how it authenticates (client_secret_basic, client_secret_post, private_key_jwt or none).',
   'refresh_token.reuse_detected': 'A refresh token was presented again after it had been rotated (RFC 9700 §4.14.2), or by two requests at once: the whole grant was revoked, so the token issued by the rotation stops working too; data.clientId, data.grantId.',
+  'sftp_key.registered': 'A confirmed change request registered an SSH public key for the account\'s ECP SFTP access (data.fingerprint as ssh-keygen -l prints it, data.algorithm, data.bits, data.name, data.expiresAt or null, data.reference).',
+  'sftp_key.removed': 'A confirmed change request removed one of the account\'s SSH keys (data.keyId, data.fingerprint, data.reference): the SFTP gateway refuses it from then on.',
+  'sftp_key.disabled': 'The account lost EU_ECPSFTP (a confirmed change of functions, data.reference) and holds it in no other organization: its SSH keys were disabled (data.keys, data.fingerprints); they stay disabled if the function is granted again.',
+  'sftp_source_range.added': 'A confirmed change request allowed a source address or CIDR range for the account\'s SFTP connections (data.cidr, data.name, data.reference).',
+  'sftp_source_range.removed': 'A confirmed change request removed one of the account\'s SFTP source ranges (data.rangeId, data.cidr, data.reference).',
   'signing_key.rotated': 'A new signing key was generated; older keys keep verifying until their tokens expire.',
 } as const;
 

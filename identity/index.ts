@@ -21,6 +21,7 @@ import { createChangeRequestService, type ChangeRequestService } from './change-
 import { createMailDelivery, DEFAULT_MAIL_DELIVERY_SETTINGS, type MailDelivery, type MailDeliverySettings } from './mail/delivery.js';
 import { createOutboxMailer } from './mail/outbox-mailer.js';
 import { listUndeliveredMail, type UndeliveredMailView } from './mail/undelivered.js';
+import { createSftpService, type SftpService } from './sftp/index.js';
 import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings } from './recovery/password-recovery.js';
 
 export * from './model.js';
@@ -43,6 +44,7 @@ export { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength, 
 export * from './recovery/stores.js';
 export * from './change-requests/index.js';
 export { phoneDigits, phonesMatch } from './recovery/phone.js';
+export * from './sftp/index.js';
 export { describeDuration } from './recovery/emails.js';
 export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext, type LinkPurpose } from './recovery/password-recovery.js';
 
@@ -91,6 +93,8 @@ export interface Identity {
   /** Maker-checker change requests of delegated administrators. */
   changeRequests: ChangeRequestService;
   /**
+  /** SSH keys and source ranges of ECP SFTP accounts (reads; registrations are change requests). */
+  sftp: SftpService;
    * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
    * adds polling for retries and other processes' messages; `stop()` before the database closes.
    */
@@ -126,7 +130,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
     authenticatorPolicy,
     changePassword: createChangePassword({ accounts: stores.accounts, accountSessions: stores.accountSessions, passwordSignIn, events, mailer, clock, displayName: deps.displayName }),
     recovery,
-    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
+    changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, sftp: stores.sftp, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
+    sftp: createSftpService({ store: stores.sftp, clock }),
     mailDelivery,
     listUndeliveredMail: (limit) => listUndeliveredMail(stores.mailOutbox, limit),
     stores,

@@ -5,6 +5,7 @@
 import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
+import type { SftpStore } from './sftp/stores.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
@@ -207,6 +208,8 @@ export interface AuthenticatorStore {
   findPending(accountId: string): Promise<AuthenticatorRegistration | null>;
   /** Stores a `pending` registration, replacing the account's earlier pending one (one transaction). */
   savePending(registration: AuthenticatorRegistration): Promise<void>;
+  /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
+  sftp: SftpStore;
   /**
    * Atomically turns pending registration `pendingId` of `accountId` into the confirmed one: the previous
    * confirmed registration is deleted in the same transaction (its codes stop working at commit), and

@@ -4,3 +4,4 @@ export * from './decision.js';
 export * from './security.js';
 export * from './authenticator.js';
 export * from './ecp-folders.js';
+export * from './sftp-registration.js';

@@ -13,6 +13,7 @@ import type { Executor } from './database.js';
 import { clearLockoutOn } from './lockout-store.js';
 import { revokeAccountGrantsOn, revokeFunctionGrantsOn } from './oidc-grant-revocation.js';
 import { accounts, authenticatorRegistrations, memberships } from './schema.js';
+import { createSftpApplier } from './sftp-store.js';
 
 const noMembership = () => new DomainError('not_found', 'The account is no longer a member of this organization.');
 
@@ -53,6 +54,8 @@ export function createChangeApplier(tx: Executor): ChangeApplier {
     revokeFunctionGrants: (accountId, now) => revokeFunctionGrantsOn(tx, accountId, now),
 
     recordEvents: (events) => appendAuditEventsOn(tx, events),
+
+    ...createSftpApplier(tx),
   };
 }
 

@@ -17,6 +17,7 @@ import { createAccountSessionRevoker } from './account-session-revoker.js';
 import { createPasswordResetStore, supersedeOlderOn } from './password-reset-store.js';
 import { createRateLimitStore } from './rate-limit-store.js';
 import { translateInvalidText } from './postgres-errors.js';
+import { createSftpStore } from './sftp-store.js';
 
 /**
  * Implements identity/'s {@link IdentityStores} on `database` (PostgreSQL or PGlite alike).
@@ -40,6 +41,7 @@ export function createIdentityStores(database: Database, keys: SealingKeys = { c
     authenticators: createAuthenticatorStore(db, keys),
     campaigns: createCampaignStore(db),
     changeRequests: createChangeRequestStore(db),
+    sftp: createSftpStore(db),
     // What a delivered message makes usable is recorded in the transaction that marks it sent.
     mailOutbox: createMailOutboxStore(db, keys, outbox, {
       email_otp: otpDeliveredStep,

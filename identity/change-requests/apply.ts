@@ -11,6 +11,7 @@ import type { EventInput } from '../events.js';
 import type { AccountStatus } from '../model.js';
 import type { ChangeRequest } from './model.js';
 import type { PayloadOf } from './payloads.js';
+import { applySftpChange, disableKeysIfSftpRemoved } from './sftp.js';
 import type { ChangeApplier } from './stores.js';
 
 /** Status changes: the status each type sets and the one it requires before. */
@@ -43,7 +44,9 @@ export async function applyChange(applier: ChangeApplier, request: ChangeRequest
       const before = await applier.setFunctions(accountId, request.organizationId, p.functions);
       const same = before.length === p.functions.length && before.every((f) => p.functions.includes(f));
       const { grants, clients } = same ? { grants: 0, clients: [] } : await applier.revokeFunctionGrants(accountId, now);
-      return [{ type: 'account.functions_changed', ...base, data: { ...data, before, after: p.functions, grants, clients } }];
+      // Losing EU_ECPSFTP disables the account's SFTP keys in this transaction (issue 14 §1).
+      const disabled = await disableKeysIfSftpRemoved(applier, before, p.functions, base, data, now);
+      return [{ type: 'account.functions_changed', ...base, data: { ...data, before, after: p.functions, grants, clients } }, ...disabled];
     }
     case 'suspend_account':
     case 'reactivate_account':
@@ -64,5 +67,10 @@ export async function applyChange(applier: ChangeApplier, request: ChangeRequest
       await applier.setDelegatedAdministrator(accountId, request.organizationId, appoint);
       return [{ type: appoint ? 'account.delegated_administrator_appointed' : 'account.delegated_administrator_removed', ...base, data }];
     }
+    case 'register_sftp_key':
+    case 'remove_sftp_key':
+    case 'add_sftp_source_range':
+    case 'remove_sftp_source_range':
+      return [await applySftpChange(applier, request, base, data, now)];
   }
 }

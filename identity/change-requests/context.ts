@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DomainError, toFieldErrors, type Clock, type Mailer } from '../../lib/index.js';
 import type { EventBus } from '../events.js';
 import type { Account } from '../model.js';
+import type { SftpStore } from '../sftp/stores.js';
 import type { AccountStore } from '../stores.js';
 import type { ChangeRequestView } from './model.js';
 import type { ChangeRequestStore } from './stores.js';
@@ -15,6 +16,8 @@ import type { ChangeRequestStore } from './stores.js';
 export interface ChangeRequestDeps {
   changeRequests: ChangeRequestStore;
   accounts: AccountStore;
+  /** SFTP keys and source ranges (for the SFTP request types' checks). */
+  sftp: SftpStore;
   events: EventBus;
   mailer: Mailer;
   clock: Clock;

@@ -11,6 +11,7 @@ import { refusal } from './refusals.js';
 import { notifySubmitted } from './notify.js';
 import { parsePayload } from './payloads.js';
 import { publishTransition } from './publish.js';
+import { isSftpType, requireSftpMaker } from './sftp.js';
 import { checkSubmittable, describe } from './targets.js';
 import { step, transitionOrExplain } from './transition.js';
 
@@ -28,6 +29,7 @@ const typeSchema = z.enum(CHANGE_REQUEST_TYPES, { error: 'Choose a kind of chang
 export async function createDraft(ctx: ChangeRequestContext, actor: ChangeRequestActor, input: DraftInput, clonedFromId: string | null = null): Promise<ChangeRequestView> {
   await requireDelegatedAdministrator(ctx, actor.accountId, input.organizationId);
   const type = parseField(typeSchema, 'type', input.type);
+  if (isSftpType(type)) await requireSftpMaker(ctx, actor.accountId, input.organizationId);
   const payload = parsePayload(type, input.payload) as Record<string, unknown>;
   const message = parseField(stepMessage, 'message', input.message);
   const { title, accountId } = await describe(ctx, input.organizationId, type, payload);
@@ -62,6 +64,7 @@ export async function submit(ctx: ChangeRequestContext, actor: ChangeRequestActo
   const request = await getForActor(ctx, actor.accountId, requestId);
   const message = parseField(stepMessage, 'message', input.message);
   if (request.makerId !== actor.accountId || request.status !== 'draft') throw refusal(request, actor.accountId, 'submit', ctx.timeZone);
+  if (isSftpType(request.type)) await requireSftpMaker(ctx, actor.accountId, request.organizationId);
   await checkSubmittable(ctx, request.organizationId, request.type, request.payload);
   const now = ctx.clock.now();
   const guard = { from: ['draft'] as const, makerId: actor.accountId, version: input.version };

@@ -15,7 +15,17 @@ export const CHANGE_REQUEST_TYPES = [
   'close_account',
   'appoint_delegated_administrator',
   'remove_delegated_administrator',
+  'register_sftp_key',
+  'remove_sftp_key',
+  'add_sftp_source_range',
+  'remove_sftp_source_range',
 ] as const;
+
+/**
+ * ECP SFTP registrations (issue 14 §1): only for an account holding `EU_ECPSFTP`, and only a delegated
+ * administrator holding ECP administration (`EU_ECPAdmin`) may make them; any other DA may check them.
+ */
+export const SFTP_TYPES: readonly ChangeRequestType[] = ['register_sftp_key', 'remove_sftp_key', 'add_sftp_source_range', 'remove_sftp_source_range'];
 
 /** One of {@link CHANGE_REQUEST_TYPES}. */
 export type ChangeRequestType = (typeof CHANGE_REQUEST_TYPES)[number];

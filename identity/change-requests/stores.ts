@@ -4,6 +4,7 @@
  */
 import type { Account, AccountStatus, AuditEvent, Membership } from '../model.js';
 import type { EndedSessions } from '../recovery/stores.js';
+import type { SftpChangeApplier } from '../sftp/stores.js';
 import type { ChangeRequest, ChangeRequestStatus, ChangeRequestStep, ChangeRequestType, ChangeRequestView } from './model.js';
 
 /** The state a request must be in for a transition to happen (all given conditions must hold). */
@@ -41,7 +42,7 @@ export interface TransitionChange {
  * with the status change or not at all. Times are instants; the change's audit events are written here
  * ({@link ChangeApplier.recordEvents}), and published on the bus only after the transaction committed.
  */
-export interface ChangeApplier {
+export interface ChangeApplier extends SftpChangeApplier {
   /**
    * Locks the organization row (`SELECT … FOR UPDATE`), counts its memberships, and creates the account and
    * membership when fewer than `quota` exist (design/security.md §8).

@@ -8,6 +8,7 @@ import type { Account, Membership } from '../model.js';
 import type { ChangeRequestContext } from './context.js';
 import type { ChangeRequestType } from './model.js';
 import { titleFor, type PayloadOf } from './payloads.js';
+import { checkSftpRequest, isSftpType } from './sftp.js';
 
 /** The target account and its membership in the request's organization. */
 export interface Target {
@@ -32,7 +33,10 @@ export async function describe(ctx: ChangeRequestContext, organizationId: string
     const data = payload as PayloadOf<'create_account'>;
     return { title: titleFor(type, data), accountId: null };
   }
-  const { account } = await findTarget(ctx, organizationId, (payload as { accountId: string }).accountId);
+  const target = await findTarget(ctx, organizationId, (payload as { accountId: string }).accountId);
+  const { account } = target;
+  // An SFTP request is checked against the account at once, and its title names the key or range.
+  if (isSftpType(type)) return { title: titleFor(type, account, await checkSftpRequest(ctx, type, payload, target)), accountId: account.id };
   return { title: titleFor(type, account), accountId: account.id };
 }
 
@@ -54,8 +58,10 @@ export function precondition(type: ChangeRequestType, { account, membership }: T
  */
 export async function checkSubmittable(ctx: ChangeRequestContext, organizationId: string, type: ChangeRequestType, payload: Record<string, unknown>): Promise<void> {
   if (type !== 'create_account') {
-    const problem = precondition(type, await findTarget(ctx, organizationId, (payload as { accountId: string }).accountId));
+    const target = await findTarget(ctx, organizationId, (payload as { accountId: string }).accountId);
+    const problem = precondition(type, target);
     if (problem) throw new DomainError('conflict', problem);
+    if (isSftpType(type)) await checkSftpRequest(ctx, type, payload, target);
     return;
   }
   const data = payload as PayloadOf<'create_account'>;
