@@ -38,6 +38,10 @@ export interface PortalAuth {
    * `evaluateFunctions`, deny by default: an unknown or empty list always denies). Signed out: as
    * `requireAuth`. Denied: the `onDenied` option, or 403 with the policy's message as a page, or as
    * `{ error: 'forbidden', message, reason }` for `Accept: application/json`.
+   * After this adapter's `verifyBearer` on the same route, it decides on the verified access token's `functions`
+   * claim instead of a session (a person's portal API token with the `organization` scope, or a service client's
+   * `client_credentials` token): denied, `onDenied` or 403 JSON `{ error: 'forbidden', message, reason }` with
+   * `WWW-Authenticate: Bearer error="insufficient_scope"` (`DPoP` for a bound token); never a redirect.
    */
   requireFunction(...names: string[]): RequestHandler;
   /** The session of this request, or null when signed out, expired or tampered with. Cached per request. */
@@ -70,6 +74,7 @@ export interface PortalAuth {
  * app.get('/', auth.requireAuth(), (req, res) => res.send(`Hello ${res.locals.session.name}`));
  * app.get('/users', auth.requireFunction('EU_UserMaintenance'), listUsers);
  * app.get('/api/me', auth.verifyBearer({ audience: 'urn:example:api' }), (req, res) => res.json(res.locals.accessToken));
+ * app.get('/api/files', auth.verifyBearer({ audience: 'urn:example:api' }), auth.requireFunction('EU_ECPSFTP'), listFiles);
  * ```
  * @throws TypeError for invalid options; openid-client's errors when discovery fails (network, HTTP status,
  *   issuer mismatch, or an `http:` issuer without `allowInsecureRequests`).

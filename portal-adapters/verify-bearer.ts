@@ -126,7 +126,21 @@ export function verifyBearerMiddleware(ctx: PortalContext, options: VerifyBearer
         return challenge(res, 'DPoP', algs, err.error, err.message);
       }
     }
+    verified.set(req, { ctx, claims: payload });
     res.locals.accessToken = payload;
     next();
   };
+}
+
+/** The access tokens `verifyBearer` accepted, per request, with the adapter instance (`ctx`) that accepted each. */
+const verified = new WeakMap<Request, { ctx: PortalContext; claims: JWTPayload }>();
+
+/**
+ * The claims of the access token that this adapter's `verifyBearer` (`ctx`) accepted for `req`, for
+ * `requireFunction`; undefined when it did not run or refused. Never read from `res.locals`, which the
+ * application may write.
+ */
+export function verifiedAccessToken(ctx: PortalContext, req: Request): JWTPayload | undefined {
+  const entry = verified.get(req);
+  return entry?.ctx === ctx ? entry.claims : undefined;
 }

@@ -2,7 +2,7 @@
  * Machine to machine (issue 11 §2): the operator registers a service client for an organization and functions
  * in the console; its `client_credentials` access token is a portal API JWT (RFC 9068) with `sub` = its
  * client ID, `client_id`, the `organization` claim and the functions; portal-adapters' `verifyBearer`
- * accepts it unchanged; it takes no place in the organization's 20-account quota.
+ * and `requireFunction` accept it unchanged; it takes no place in the organization's 20-account quota.
  */
 import express from 'express';
 import { decodeProtectedHeader } from 'jose';
@@ -80,19 +80,26 @@ describe('service clients (client_credentials)', () => {
     expect(res.status).toBe(400);
   });
 
-  it('is accepted by portal-adapters’ verifyBearer unchanged, and its functions decide as requireFunction’s policy does', async () => {
+  it('is accepted by portal-adapters’ verifyBearer and requireFunction unchanged: its functions open routes, a missing one answers 403', async () => {
     const portal = await t.registerClient({ clientId: 'svc-test-api', redirectUri: 'http://localhost:7821/auth/callback' });
     const auth = await createPortalAuth({ issuer: t.issuer, clientId: portal.clientId, clientSecret: portal.clientSecret, baseUrl: 'http://localhost:7821', cookieSecret: 'service-client-test-cookie-secret-32', allowInsecureRequests: true });
     const app = express();
-    app.get('/api/files', auth.verifyBearer({ audience: PORTAL_API }), (_req, res) => {
-      const token = res.locals.accessToken as { sub: string; functions: string[]; organization: { id: string } };
-      res.json({ sub: token.sub, organization: token.organization.id, sftp: evaluateFunctions(token.functions, ['EU_ECPSFTP']).allowed, admin: evaluateFunctions(token.functions, ['EU_ECPAdmin']).allowed });
-    });
-    const secret = (await t.idp.clients.find('svc-backoffice'))!.clientSecret;
+    const bearer = auth.verifyBearer({ audience: PORTAL_API });
+    const answer: express.RequestHandler = (_req, res) => {
+      const token = res.locals.accessToken as { sub: string; organization: { id: string } };
+      res.json({ sub: token.sub, organization: token.organization.id });
+    };
+    app.get('/api/files', bearer, auth.requireFunction('EU_ECPSFTP'), answer);
+    app.get('/api/admin', bearer, auth.requireFunction('EU_ECPAdmin'), answer);
+    const secret = (await t.idp.clients.find('svc-backoffice'))!.clientSecret!;
     const { access_token } = await client.clientCredentialsGrant(await rpFor('svc-backoffice', secret), {});
-    const res = await request(app).get('/api/files').set('Authorization', `Bearer ${access_token}`);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ sub: 'svc-backoffice', organization: organizationId, sftp: true, admin: false });
+    const files = await request(app).get('/api/files').set('Authorization', `Bearer ${access_token}`);
+    expect(files.status).toBe(200);
+    expect(files.body).toEqual({ sub: 'svc-backoffice', organization: organizationId });
+    const admin = await request(app).get('/api/admin').set('Authorization', `Bearer ${access_token}`);
+    expect(admin.status).toBe(403);
+    expect(admin.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+    expect(admin.body).toEqual({ error: 'forbidden', reason: 'function_missing', message: evaluateFunctions(['EU_ECPSFTP'], ['EU_ECPAdmin']).message });
   });
 
   it('count towards nothing in the 20-account quota', async () => {
