@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from './logger.js';
 import { randomToken } from './ids.js';
 
@@ -35,7 +35,7 @@ export type MailTransportOptions = { from: string; logger: Logger } & ({ smtpUrl
  * left open at close: it is the host's), or anything `nodemailer.createTransport` accepts (SMTP options, a
  * transport plugin such as an SES or JSON transport), made here and closed with the mailer.
  */
-export type MailTransport = nodemailer.Transporter | Parameters<typeof nodemailer.createTransport>[0];
+export type MailTransport = Transporter | Parameters<typeof nodemailer.createTransport>[0];
 
 /**
  * Creates a {@link Mailer}. Over SMTP it keeps a small pool of connections (`pool: true`), reused across messages.
@@ -47,7 +47,7 @@ export function createMailer(options: MailTransportOptions): Mailer {
   if ('transport' in options) {
     const given = options.transport as { sendMail?: unknown };
     const own = typeof given.sendMail !== 'function';
-    const transport = own ? nodemailer.createTransport(options.transport as Parameters<typeof nodemailer.createTransport>[0]) : (options.transport as nodemailer.Transporter);
+    const transport = own ? nodemailer.createTransport(options.transport as Parameters<typeof nodemailer.createTransport>[0]) : (options.transport as Transporter);
     return {
       async send(message) {
         const info = await transport.sendMail({ from, ...message });
