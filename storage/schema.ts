@@ -173,10 +173,13 @@ export const oidcRevokedGrants = pgTable('oidc_revoked_grants', {
   expiresAt: instant('expires_at').notNull(),
 });
 
-/** Registered relying parties. `client_secret` is sealed (lib/sealed-box) under the encryption key. */
+/**
+ * Registered relying parties. `client_secret` is sealed (lib/sealed-box) under the encryption key; null for a
+ * client that authenticates without one (`none`, `private_key_jwt`).
+ */
 export const oidcClients = pgTable('oidc_clients', {
   clientId: text('client_id').primaryKey(),
-  clientSecret: text('client_secret').notNull(),
+  clientSecret: text('client_secret'),
   clientName: text('client_name'),
   redirectUris: text('redirect_uris').array().notNull(),
   postLogoutRedirectUris: text('post_logout_redirect_uris').array().notNull().default(sql`'{}'::text[]`),
@@ -196,7 +199,7 @@ export const oidcClients = pgTable('oidc_clients', {
   /**
    * How the client authenticates at the token endpoint (OIDC Registration §2): `client_secret_basic`,
    * `client_secret_post`, `private_key_jwt` (RFC 7523, with `jwks` or `jwks_uri`) or `none` (a public client:
-   * single-page or native app, PKCE only). `client_secret` is unused for the last two.
+   * single-page or native app, PKCE only). The last two hold no `client_secret`.
    */
   tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default('client_secret_basic'),
   /** The client's public keys (a JWK Set) for `private_key_jwt`; null when it has none or uses `jwks_uri`. */
