@@ -57,6 +57,9 @@ export const EVENT_TYPES = {
   'sftp_key.disabled': 'The account lost EU_ECPSFTP (a confirmed change of functions, data.reference) and holds it in no other organization: its SSH keys were disabled (data.keys, data.fingerprints); they stay disabled if the function is granted again.',
   'sftp_source_range.added': 'A confirmed change request allowed a source address or CIDR range for the account\'s SFTP connections (data.cidr, data.name, data.reference).',
   'sftp_source_range.removed': 'A confirmed change request removed one of the account\'s SFTP source ranges (data.rangeId, data.cidr, data.reference).',
+  'sftp.access_allowed': 'The SFTP gateway (data.gateway, its client id) asked whether data.userId may connect with the key data.fingerprint from ip, and the answer was yes, for the acting organization (organizationId) and data.folders; the gateway may rely on it for data.maxAgeSeconds (SFTP_DECISION_TTL_SECONDS). Asked at every connection and again while a session stays open.',
+  'sftp.access_refused': 'The SFTP gateway asked the same and the answer was no; data.reason is unknown_account, account_suspended, account_closed, function_missing (no EU_ECPSFTP), unknown_key, key_removed, key_disabled, key_expired, source_not_allowed or throttled (SFTP_REFUSAL_LIMIT refusals of this key from this address within SFTP_REFUSAL_WINDOW_SECONDS).',
+  'sftp.file_received': 'A file uploaded through the SFTP gateway (data.gateway) was stored in the submission folder data.folder as data.fileName (data.bytes bytes), replacing any earlier file of that name; data.sha256 is the SHA-256 of its content, as in the receipt `<fileName>.sha256` written beside it.',
   'signing_key.rotated': 'A new signing key was generated; older keys keep verifying until their tokens expire.',
 } as const;
 

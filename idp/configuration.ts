@@ -11,6 +11,7 @@ import { stepUrls } from './interaction-urls.js';
 import { introspectionAllowed, revocationAllowed } from './introspection-policy.js';
 import { oidcErrors, type OidcAdapterFactory, type OidcClient, type OidcContext, type OidcInteraction } from './oidc.js';
 import { createOutgoingFetch } from './outgoing-fetch.js';
+import { ECP_SFTP_RESOURCE, sftpResourceServerInfo } from './sftp-authorization.js';
 import type { createProviderPages } from './provider-pages.js';
 import { interactionPolicy, sessionTtl } from './session-lifetime.js';
 
@@ -127,7 +128,9 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
         enabled: true,
         // A service client's token is for the portal API even when it names no resource.
         defaultResource: (_ctx: OidcContext, client: OidcClient) => (isServiceClient(client) ? PORTAL_API : undefined),
-        getResourceServerInfo: (_ctx: OidcContext, indicator: string) => resourceServerInfo(config, indicator),
+        // The SFTP authorization API's tokens go only to registered SFTP gateways (idp/sftp-authorization.ts).
+        getResourceServerInfo: (_ctx: OidcContext, indicator: string, client: OidcClient) =>
+          indicator === ECP_SFTP_RESOURCE ? sftpResourceServerInfo(client, config.ttl.accessTokenSeconds) : resourceServerInfo(config, indicator),
       },
     },
     findAccount: accountClaims.findAccount,

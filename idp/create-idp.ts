@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import cookieParser from 'cookie-parser';
 import type { JWK } from 'jose';
-import type { Identity, SignInThrottle } from '../identity/index.js';
+import type { Identity, SftpDecisions, SignInThrottle } from '../identity/index.js';
 import type { Clock, Config, Logger } from '../lib/index.js';
 import { createAccountClaims } from './account-claims.js';
 import { createActingOrganizations } from './acting-organization.js';
@@ -32,6 +32,7 @@ import { createProviderPages } from './provider-pages.js';
 import { createRestart, type Application } from './restart.js';
 import { createViews } from './views.js';
 import { protocolRoutes, type ProtocolHandler } from './protocol-routes.js';
+import { sftpAuthorizationRouter } from './sftp-authorization.js';
 
 /** What {@link createIdp} needs. */
 export interface IdpDeps {
@@ -47,6 +48,8 @@ export interface IdpDeps {
   clock: Clock;
   /** Registered applications for the home page (those with an `initiate_login_uri`). */
   listApplications?: () => Promise<Application[]>;
+  /** The SFTP gateways' decisions (identity's `createSftpDecisions`): mounts the SFTP authorization API at `/sftp`. */
+  sftpDecisions?: SftpDecisions;
 }
 
 /** The built IdP. */
@@ -108,6 +111,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   site.use((req, res, next) => (isUnder(req.path, pages) ? void callback(req, res) : next()));
   site.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   site.get('/', homePage({ render, logger, issuer: config.issuer, listApplications: deps.listApplications }));
+  if (deps.sftpDecisions) site.use('/sftp', sftpAuthorizationRouter({ provider, decisions: deps.sftpDecisions, logger }));
   site.use(cookieParser(), interactionRouter({ identity, provider, render, csrf, restartUrl, basePath, throttle: deps.signInThrottle }));
   site.use(recoveryRouter({ identity, render, config, basePath }));
   site.use(accountRouter({

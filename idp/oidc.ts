@@ -136,6 +136,8 @@ export interface Provider {
   Client: { find(clientId: string): Promise<OidcClient | undefined> };
   Grant: { new (input: { accountId: string; clientId: string }): OidcGrant; find(id: string): Promise<OidcGrant | undefined> };
   RefreshToken: { revokeByGrantId(grantId: string): Promise<void> };
+  /** `client_credentials` access tokens; `find` resolves a token value (undefined when unknown, expired or revoked). */
+  ClientCredentials: { find(value: string): Promise<(OidcToken & { isExpired?: boolean }) | undefined> };
   Interaction: { find(uid: string): Promise<OidcInteraction | undefined> };
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;

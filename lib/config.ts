@@ -177,6 +177,10 @@ export const environmentSchema = z.object({
   DEMO_PORTALS: flag(true).describe('Start the eService portal and ECP demo apps with the IdP (never in production).'),
   ESERVICE_PORTAL_PORT: port(3001).describe('Port of the demo eService portal.'),
   ECP_PORT: port(3002).describe('Port of the demo ECP file platform.'),
+  SFTP_PORT: port(3022).describe('Port of the demo ECP SFTP gateway (examples/ecp-sftp/), started with the demo portals.'),
+  SFTP_DECISION_TTL_SECONDS: seconds(60).describe('Longest time an SFTP gateway may rely on an authorization answer (the answer\'s `maxAgeSeconds` and `Cache-Control: max-age`). Gateways ask at every connection and again for an open session when it runs out, ending the session when refused: so a suspension, a removed key or a removed function ends open SFTP sessions within this time.'),
+  SFTP_REFUSAL_LIMIT: z.coerce.number().int().positive().default(10).describe('Refused SFTP authorization answers for one SSH key from one source address (an IPv6 address by its /64) per SFTP_REFUSAL_WINDOW_SECONDS; past it every answer for that key from there is `throttled`, checking nothing (counters shared by every instance in PostgreSQL, table `rate_limiter_points`).'),
+  SFTP_REFUSAL_WINDOW_SECONDS: seconds(900).describe('Window of SFTP_REFUSAL_LIMIT.'),
   ADMIN_CONSOLE_PORT: port(3003).describe('Port of the admin console for delegated administrators (registered at the IdP as the first-party client `admin-console`).'),
   ADMIN_CONSOLE_URL: optionalUrl.describe('Public URL of the admin console (its redirect URIs derive from it). Unset: `http://localhost:<ADMIN_CONSOLE_PORT>`. Required in production.'),
   BACKCHANNEL_LOGOUT_ALLOWED_HOSTS: z
@@ -269,7 +273,9 @@ export interface Config {
   signingKeyPublishAheadSeconds: number;
   /** `Cache-Control` max-age, in seconds, of the JWKS and discovery answers: min(300, publish-ahead / 4), at least 1, so a cached JWKS is refreshed before a newly published key signs. */
   jwksMaxAgeSeconds: number;
-  demo: { data: boolean; portals: boolean; eservicePortalPort: number; ecpPort: number };
+  demo: { data: boolean; portals: boolean; eservicePortalPort: number; ecpPort: number; sftpPort: number };
+  /** SFTP gateways' authorization (idp/sftp-authorization.ts): answer lifetime, and the refusal throttle (`max` per `windowSeconds`, per key and source network). */
+  sftp: { decisionTtlSeconds: number; refusalThrottle: { max: number; windowSeconds: number } };
   /** The admin console (admin-console/): its port. */
   /** `url`: the console's public origin, without a trailing slash. */
   adminConsole: { port: number; url: string };
@@ -372,7 +378,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       portals: e.DEMO_PORTALS && !production,
       eservicePortalPort: e.ESERVICE_PORTAL_PORT,
       ecpPort: e.ECP_PORT,
+      sftpPort: e.SFTP_PORT,
     },
+    sftp: { decisionTtlSeconds: e.SFTP_DECISION_TTL_SECONDS, refusalThrottle: { max: e.SFTP_REFUSAL_LIMIT, windowSeconds: e.SFTP_REFUSAL_WINDOW_SECONDS } },
     adminConsole: { port: e.ADMIN_CONSOLE_PORT, url: (e.ADMIN_CONSOLE_URL ?? `http://localhost:${e.ADMIN_CONSOLE_PORT}`).replace(/\/$/, '') },
     backchannelLogoutAllowedHosts: [
       ...e.BACKCHANNEL_LOGOUT_ALLOWED_HOSTS,

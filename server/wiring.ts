@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import type { JWK } from 'jose';
-import { configurePasswordHashing, createEventBus, createIdentity, DEFAULT_PASSWORD_HASHING_LIMITS, type EventBus, type Identity } from '../identity/index.js';
+import { configurePasswordHashing, createEventBus, createIdentity, createSftpDecisions, DEFAULT_PASSWORD_HASHING_LIMITS, type EventBus, type Identity } from '../identity/index.js';
 import { createIdp } from '../idp/index.js';
 import { createMailer, type Clock, type Config, type Logger, type Mailer, type SealingKeys } from '../lib/index.js';
-import { createIdentityStores, createOidcAdapter, createSignInThrottle, type ClientStore, type Database } from '../storage/index.js';
+import { createIdentityStores, createOidcAdapter, createSftpDecisionThrottle, createSignInThrottle, type ClientStore, type Database } from '../storage/index.js';
 
 /** The keys that seal secrets at rest: `ENCRYPTION_KEY`, and `PREVIOUS_ENCRYPTION_KEYS` during a rotation; `ALLOW_LEGACY_SEALED`. */
 export function sealingKeysOf(config: Config): SealingKeys {
@@ -51,6 +51,10 @@ export function wireIdp(config: Config, database: Database, deps: { identity: Id
     identity,
     adapter: createOidcAdapter(database, { encryptionKey: sealingKeysOf(config), clock }),
     signInThrottle: createSignInThrottle(database, config.signInThrottle),
+    sftpDecisions: createSftpDecisions({
+      accounts: identity.stores.accounts, sftp: identity.sftp, events: identity.events, clock,
+      throttle: createSftpDecisionThrottle(database, config.sftp.refusalThrottle), decisionTtlSeconds: config.sftp.decisionTtlSeconds,
+    }),
     jwks: { keys: jwks },
     logger,
     clock,

@@ -10,6 +10,7 @@ export { MIGRATIONS_FOLDER } from './migrate.js';
 export { createDatabaseProbe, type DatabaseProbe, type DatabaseProbeResult } from './database-probe.js';
 export { createIdentityStores } from './identity-stores.js';
 export { createSignInThrottle, clientNetworkKey, RATE_LIMITER_TABLE, type SignInThrottleSettings } from './sign-in-throttle.js';
+export { createSftpDecisionThrottle, type SftpDecisionThrottleSettings } from './sftp-decision-throttle.js';
 export { createChangeRequestStore } from './change-request-store.js';
 export { resealAuthenticatorSecrets, type SealingKeys } from './authenticator-store.js';
 export { resealSecrets, type ResealCounts } from './reseal.js';
