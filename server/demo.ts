@@ -16,41 +16,38 @@ function portalOrigin(port: number): string {
   return `http://localhost:${port}`;
 }
 
-/** Registers the two demo portals as clients, unless registered already (idempotent, so a seeding cut short can be repeated). */
-async function seedDemoClients(running: RunningConnectIam): Promise<void> {
+/**
+ * Registers the two demo portals as clients unless registered already (idempotent, and safe when instances start
+ * together on one database) and returns their client secrets.
+ */
+async function ensureDemoClients(running: RunningConnectIam): Promise<{ eservice: string; ecp: string }> {
   const { demo } = running.config;
-  const portals = [
-    { clientId: DEMO_CLIENT_IDS.eservice, clientName: 'eService portal', port: demo.eservicePortalPort },
-    { clientId: DEMO_CLIENT_IDS.ecp, clientName: 'ECP', port: demo.ecpPort },
-  ];
-  for (const p of portals) await ensureFirstPartyClient(running.clients, { clientId: p.clientId, clientName: p.clientName, origin: portalOrigin(p.port) });
+  const eservice = await ensureFirstPartyClient(running.clients, { clientId: DEMO_CLIENT_IDS.eservice, clientName: 'eService portal', origin: portalOrigin(demo.eservicePortalPort) });
+  const ecp = await ensureFirstPartyClient(running.clients, { clientId: DEMO_CLIENT_IDS.ecp, clientName: 'ECP', origin: portalOrigin(demo.ecpPort) });
+  return { eservice, ecp };
 }
 
 /**
- * Seeds demo data into an empty embedded database (when enabled) and starts the demo portals (when enabled).
+ * Seeds demo data into an empty embedded database (DEMO_DATA), and starts the demo portals whenever DEMO_PORTALS
+ * is on, registering their clients first when missing — also in a database that already holds data (say, an
+ * organization created with the CLI before the first `npm start`) or at `DATABASE_URL`.
  * @returns a function that drains the portals (SIGTERM; see server/http-drain.ts).
+ * @throws when a portal's port is taken or discovery at the issuer fails (nothing is left listening).
  */
 export async function startDemo(running: RunningConnectIam): Promise<() => Promise<DrainResult>> {
   const { config, identity, logger } = running;
   if (config.demo.data && !config.databaseUrl && (await identity.organizations.listOrganizations()).length === 0) {
     await seedDemoAccounts(identity);
-    await seedDemoClients(running);
     logger.info('demo data seeded: see README.md for the demo accounts');
   }
-  const none = async () => ({ abandoned: 0 });
-  if (!config.demo.portals) return none;
-  const eservice = await running.clients.find(DEMO_CLIENT_IDS.eservice);
-  const ecp = await running.clients.find(DEMO_CLIENT_IDS.ecp);
-  if (!eservice?.clientSecret || !ecp?.clientSecret) {
-    logger.warn('demo portals not started: clients eservice-portal and ecp are not registered');
-    return none;
-  }
+  if (!config.demo.portals) return async () => ({ abandoned: 0 });
+  const secrets = await ensureDemoClients(running);
   const portals = await startDemoPortals({
     issuer: running.issuer,
     host: config.host,
     cookieSecret: config.cookieKeys[0]!,
-    eservice: { port: config.demo.eservicePortalPort, clientId: eservice.clientId, clientSecret: eservice.clientSecret },
-    ecp: { port: config.demo.ecpPort, clientId: ecp.clientId, clientSecret: ecp.clientSecret },
+    eservice: { port: config.demo.eservicePortalPort, clientId: DEMO_CLIENT_IDS.eservice, clientSecret: secrets.eservice },
+    ecp: { port: config.demo.ecpPort, clientId: DEMO_CLIENT_IDS.ecp, clientSecret: secrets.ecp },
     logger,
     shutdownGraceSeconds: config.shutdown.graceSeconds,
   });
