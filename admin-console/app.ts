@@ -21,6 +21,7 @@ import { operatorRoutes } from './operator-routes.js';
 import type { AdminConsoleOptions } from './options.js';
 import { organizationRoutes } from './organization-routes.js';
 import { requestRoutes } from './request-routes.js';
+import { sftpRoutes } from './sftp-routes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -58,7 +59,7 @@ export async function createAdminConsole(options: AdminConsoleOptions): Promise<
   app.use(organizationRoutes(options.baseUrl.startsWith('https:')));
   app.use('/operator', operatorRoutes(identity, { clients: options.clients, timeZone }));
   app.use(requireOrganization(identity, timeZone));
-  app.use(dashboardRoutes(identity), accountRoutes(identity), accountDetailRoutes(identity), draftRoutes(identity), requestRoutes(identity));
+  app.use(dashboardRoutes(identity), accountRoutes(identity), accountDetailRoutes(identity), sftpRoutes(identity), draftRoutes(identity), requestRoutes(identity));
   app.use(auditRoutes(identity));
   app.use((_req, res) => void res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' }));
   app.use(consoleErrorPage(options.logger));
