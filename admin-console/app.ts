@@ -22,12 +22,14 @@ import type { AdminConsoleOptions } from './options.js';
 import { organizationRoutes } from './organization-routes.js';
 import { requestRoutes } from './request-routes.js';
 import { sftpRoutes } from './sftp-routes.js';
+import { basePathOf, consoleRelativeUrls } from './mount-path.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function baseApp(issuer: string): express.Express {
+function baseApp(issuer: string, basePath: string): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(consoleRelativeUrls(basePath));
   app.set('view engine', 'ejs');
   app.set('views', path.join(here, 'views'));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'", new URL(issuer).origin], 'frame-ancestors': ["'none'"] } } }));
@@ -42,13 +44,17 @@ function baseApp(issuer: string): express.Express {
  * `GET|POST /requests/:id/edit`, `GET /requests/:id`, `GET /audit` and `GET /audit.csv` (the organization's audit log),
  * `POST /requests/:id/(submit|claim|confirm|reject|reclaim|discard|clone)`. Signed-out GETs go to sign-in;
  * accounts that are neither delegated administrators nor operators get a 403 page; `/operator/*` (operator-routes.ts) answers 404 to non-operators; POSTs need the session's CSRF token.
+ * With a path in `baseUrl` (`https://portal.example.com/admin`) every route, link, redirect and cookie is under
+ * that path (mount-path.ts) and the returned app expects the full request path (mount it so that it sees
+ * `/admin/...`, as createConnectIam's `adminConsole` handler does).
  * @throws what `createPortalAuth` throws (invalid options, discovery failure).
  */
 export async function createAdminConsole(options: AdminConsoleOptions): Promise<express.Express> {
   const { identity } = options;
   const timeZone = options.timeZone ?? 'UTC';
   const auth = await createPortalAuth({ ...options, cookieName: 'admin_session' });
-  const app = baseApp(options.issuer);
+  const basePath = basePathOf(options.baseUrl);
+  const app = baseApp(options.issuer, basePath);
   app.locals.productName = 'connect-iam admin console';
   app.use(rejectControlCharactersInUrl());
   app.use(auth.router);
@@ -56,12 +62,16 @@ export async function createAdminConsole(options: AdminConsoleOptions): Promise<
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), rejectControlCharactersInBody());
   app.use(requireCsrfToken());
   app.use(requireAdministrator(identity));
-  app.use(organizationRoutes(options.baseUrl.startsWith('https:')));
+  app.use(organizationRoutes(options.baseUrl.startsWith('https:'), basePath || '/'));
   app.use('/operator', operatorRoutes(identity, { clients: options.clients, timeZone }));
   app.use(requireOrganization(identity, timeZone));
   app.use(dashboardRoutes(identity), accountRoutes(identity), accountDetailRoutes(identity), sftpRoutes(identity), draftRoutes(identity), requestRoutes(identity));
   app.use(auditRoutes(identity));
   app.use((_req, res) => void res.status(404).render('error', { title: 'Page not found', message: 'There is no page at this address.' }));
   app.use(consoleErrorPage(options.logger));
-  return app;
+  if (!basePath) return app;
+  const mounted = express();
+  mounted.disable('x-powered-by');
+  mounted.use(basePath, app);
+  return mounted;
 }

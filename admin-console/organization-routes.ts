@@ -11,8 +11,8 @@ import { notFound } from './render.js';
 
 const choiceSchema = z.object({ organizationId: z.string().max(64) });
 
-/** Routes of the organization picker. `secure`: mark the cookie Secure (https console). */
-export function organizationRoutes(secure: boolean): express.Router {
+/** Routes of the organization picker. `secure`: mark the cookie Secure (https console); `cookiePath`: the console's path (`/` at the root). */
+export function organizationRoutes(secure: boolean, cookiePath = '/'): express.Router {
   const router = express.Router();
   router.get('/organization', (_req, res) => {
     const organizations = res.locals.organizations as Organization[];
@@ -25,7 +25,7 @@ export function organizationRoutes(secure: boolean): express.Router {
     const parsed = choiceSchema.safeParse(req.body);
     const chosen = parsed.success ? organizations.find((o) => o.id === parsed.data.organizationId) : undefined;
     if (!chosen) return notFound(res);
-    res.cookie(ORGANIZATION_COOKIE, chosen.id, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+    res.cookie(ORGANIZATION_COOKIE, chosen.id, { httpOnly: true, sameSite: 'lax', secure, path: cookiePath });
     res.redirect(303, '/');
   });
   return router;

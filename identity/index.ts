@@ -27,6 +27,7 @@ import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecover
 export * from './model.js';
 export * from './stores.js';
 export * from './events.js';
+export { forwardAuditEvents, type AuditHook, type AuditForwarding } from './audit.js';
 export { hashPassword, verifyPassword, admitPasswordWork, configurePasswordHashing, ARGON2_OPTIONS, DEFAULT_PASSWORD_HASHING_LIMITS, type PasswordHashingLimits } from './credentials/password.js';
 export { createAccountInput, type AccountService, type AccountView } from './accounts/account-service.js';
 export { createOrganizationInput, type OrganizationService } from './organizations/organization-service.js';

@@ -90,7 +90,9 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
     clients: [accountClientMetadata(config.issuer)],
     cookies: {
       keys: config.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      // The session cookie is scoped to the issuer's path (`/idp` for `https://portal.example.com/idp`); the
+      // interaction cookies get their own paths from oidc-provider.
+      long: { signed: true, httpOnly: true, sameSite: 'lax', path: parts.basePath || '/' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     responseTypes: ['code'],

@@ -7,7 +7,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import * as oidc from 'openid-client';
 import { clearCookie, readCookie, writeCookie } from './cookies.js';
-import { TRANSACTION_COOKIE_PATH, type PortalContext } from './context.js';
+import { sessionCookiePath, transactionCookiePath, type PortalContext } from './context.js';
 import { sendProblem } from './pages.js';
 import { safeReturnTo } from './return-to.js';
 import { sessionFromIdToken } from './session.js';
@@ -16,10 +16,11 @@ export function callbackHandler(ctx: PortalContext): RequestHandler {
   const { options, config } = ctx;
   return async (req, res) => {
     const tx = await ctx.transactions.open(readCookie(req, ctx.transactionCookie));
-    clearCookie(res, ctx.transactionCookie, { secure: options.secureCookies, path: TRANSACTION_COOKIE_PATH });
+    const home = `${options.basePath}/`;
+    clearCookie(res, ctx.transactionCookie, { secure: options.secureCookies, path: transactionCookiePath(options) });
     if (!tx) {
-      if (await ctx.getSession(req)) return void res.redirect(303, '/'); // a reload or back button after sign-in
-      signInFailed(req, res, '/', 'This sign-in has expired or was already completed. Please sign in again.');
+      if (await ctx.getSession(req)) return void res.redirect(303, home); // a reload or back button after sign-in
+      signInFailed(req, res, options.basePath, home, 'This sign-in has expired or was already completed. Please sign in again.');
       return;
     }
     try {
@@ -35,22 +36,22 @@ export function callbackHandler(ctx: PortalContext): RequestHandler {
       const session = sessionFromIdToken(claims, tokens.id_token);
       writeCookie(res, options.cookieName, await ctx.sessions.seal(session, options.sessionTtlSeconds), {
         secure: options.secureCookies,
-        path: '/',
+        path: sessionCookiePath(options),
         ttlSeconds: options.sessionTtlSeconds,
       });
-      res.set('Cache-Control', 'no-store').redirect(303, safeReturnTo(tx.returnTo)); // checked again: never off-origin
+      res.set('Cache-Control', 'no-store').redirect(303, safeReturnTo(tx.returnTo, options.basePath)); // checked again: never off-origin
     } catch (err) {
       options.logger.warn({ err }, 'sign-in callback failed');
       const cancelled = err instanceof oidc.AuthorizationResponseError && err.error === 'access_denied';
-      signInFailed(req, res, safeReturnTo(tx.returnTo), cancelled ? 'Sign-in was cancelled.' : 'Sign-in could not be completed. Please try again.');
+      signInFailed(req, res, options.basePath, safeReturnTo(tx.returnTo, options.basePath), cancelled ? 'Sign-in was cancelled.' : 'Sign-in could not be completed. Please try again.');
     }
   };
 }
 
-function signInFailed(req: Request, res: Response, returnTo: string, message: string): void {
+function signInFailed(req: Request, res: Response, basePath: string, returnTo: string, message: string): void {
   sendProblem(req, res, 400, 'sign_in_failed', {
     title: 'Sign-in did not complete',
     message,
-    link: { href: `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, label: 'Sign in again' },
+    link: { href: `${basePath}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, label: 'Sign in again' },
   });
 }

@@ -27,7 +27,7 @@ export interface PortalContext {
   config: Configuration;
   sessions: Sealer<PortalSession>;
   transactions: Sealer<SignInTransaction>;
-  /** Name of the transaction cookie, `${cookieName}_tx`, scoped to path `/auth/`. */
+  /** Name of the transaction cookie, `${cookieName}_tx`, scoped to path `<basePath>/auth/` ({@link transactionCookiePath}). */
   transactionCookie: string;
   /** Back-channel logouts received (OIDC Back-Channel Logout 1.0). */
   logouts: LogoutStore;
@@ -57,5 +57,12 @@ export function sessionReader(cookieName: string, sessions: Sealer<PortalSession
   };
 }
 
-/** The transaction cookie's path: only the adapter's routes receive it. */
-export const TRANSACTION_COOKIE_PATH = '/auth/';
+/** The transaction cookie's path, `<basePath>/auth/`: only the adapter's routes receive it. */
+export function transactionCookiePath(options: ResolvedPortalAuthOptions): string {
+  return `${options.basePath}/auth/`;
+}
+
+/** The session cookie's path: the application's `basePath`, or `/` at the origin's root. */
+export function sessionCookiePath(options: ResolvedPortalAuthOptions): string {
+  return options.basePath || '/';
+}

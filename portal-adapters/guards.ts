@@ -26,10 +26,10 @@ function tokenDenied(ctx: PortalContext, req: Request, res: Response, claims: JW
 }
 
 /** Signed out: a GET or HEAD goes to sign-in and comes back; any other method gets 401 JSON. */
-function unauthenticated(req: Request, res: Response): void {
+function unauthenticated(ctx: PortalContext, req: Request, res: Response): void {
   res.set('Cache-Control', 'no-store');
   if (req.method === 'GET' || req.method === 'HEAD') {
-    res.redirect(303, `/auth/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
+    res.redirect(303, `${ctx.options.basePath}/auth/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
   } else {
     res.status(401).json({ error: 'unauthenticated', message: 'Sign in first.' });
   }
@@ -38,7 +38,7 @@ function unauthenticated(req: Request, res: Response): void {
 export function requireAuthMiddleware(ctx: PortalContext): RequestHandler {
   return async (req, res, next) => {
     const session = await ctx.getSession(req);
-    if (!session) return unauthenticated(req, res);
+    if (!session) return unauthenticated(ctx, req, res);
     res.locals.session = session;
     next();
   };
@@ -52,11 +52,11 @@ export function requireFunctionMiddleware(ctx: PortalContext, names: readonly st
       return decision.allowed ? next() : tokenDenied(ctx, req, res, claims, decision);
     }
     const session = await ctx.getSession(req);
-    if (!session) return unauthenticated(req, res);
+    if (!session) return unauthenticated(ctx, req, res);
     res.locals.session = session;
     const decision = evaluateFunctions(session.functions, names);
     if (decision.allowed) return next();
     if (ctx.options.onDenied) return ctx.options.onDenied(req, res, decision);
-    sendProblem(req, res, 403, 'forbidden', { title: 'Access denied', message: decision.message, link: { href: '/', label: 'Home' } }, { reason: decision.reason });
+    sendProblem(req, res, 403, 'forbidden', { title: 'Access denied', message: decision.message, link: { href: `${ctx.options.basePath}/`, label: 'Home' } }, { reason: decision.reason });
   };
 }

@@ -6,7 +6,7 @@
 import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import { writeCookie } from './cookies.js';
-import { TRANSACTION_COOKIE_PATH, type PortalContext, type SignInTransaction } from './context.js';
+import { transactionCookiePath, type PortalContext, type SignInTransaction } from './context.js';
 import { sendProblem } from './pages.js';
 import { returnToFromTarget, safeReturnTo } from './return-to.js';
 
@@ -18,7 +18,7 @@ export function loginHandler(ctx: PortalContext): RequestHandler {
       sendProblem(req, res, 400, 'invalid_request', {
         title: 'Sign-in not started',
         message: 'The sign-in request names an identity provider this application does not use.',
-        link: { href: '/', label: 'Home' },
+        link: { href: `${options.basePath}/`, label: 'Home' },
       });
       return;
     }
@@ -26,7 +26,7 @@ export function loginHandler(ctx: PortalContext): RequestHandler {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       codeVerifier: oidc.randomPKCECodeVerifier(),
-      returnTo: iss !== undefined ? returnToFromTarget(target, options.baseUrl) : safeReturnTo(returnTo),
+      returnTo: iss !== undefined ? returnToFromTarget(target, options.baseUrl) : safeReturnTo(returnTo, options.basePath),
     };
     const parameters: Record<string, string> = {
       redirect_uri: options.redirectUri,
@@ -37,7 +37,7 @@ export function loginHandler(ctx: PortalContext): RequestHandler {
       code_challenge_method: 'S256',
     };
     if (typeof loginHint === 'string' && loginHint.length <= 256) parameters.login_hint = loginHint;
-    const cookie = { secure: options.secureCookies, path: TRANSACTION_COOKIE_PATH };
+    const cookie = { secure: options.secureCookies, path: transactionCookiePath(options) };
     writeCookie(res, ctx.transactionCookie, await ctx.transactions.seal(tx, options.transactionTtlSeconds), {
       ...cookie,
       ttlSeconds: options.transactionTtlSeconds,

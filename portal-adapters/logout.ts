@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import { clearCookie } from './cookies.js';
-import type { PortalContext } from './context.js';
+import { sessionCookiePath, type PortalContext } from './context.js';
 import { sendProblem } from './pages.js';
 
 export function logoutHandler(ctx: PortalContext): RequestHandler {
@@ -22,11 +22,11 @@ export function logoutHandler(ctx: PortalContext): RequestHandler {
       sendProblem(req, res, 403, 'invalid_csrf_token', {
         title: 'Sign-out not confirmed',
         message: 'This sign-out form has expired. Reload the page and sign out again.',
-        link: { href: '/', label: 'Home' },
+        link: { href: `${options.basePath}/`, label: 'Home' },
       });
       return;
     }
-    clearCookie(res, options.cookieName, { secure: options.secureCookies, path: '/' });
+    clearCookie(res, options.cookieName, { secure: options.secureCookies, path: sessionCookiePath(options) });
     res.redirect(303, endSessionUrl(config, session.idToken, options.postLogoutRedirectUri));
   };
 }

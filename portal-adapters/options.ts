@@ -24,9 +24,10 @@ export interface PortalAuthOptions {
   /** Its `client_secret`, sent with `client_secret_basic` (OIDC Core §9). */
   clientSecret: string;
   /**
-   * This application's public origin, e.g. `http://localhost:3001`. The redirect URI is
-   * `${baseUrl}/auth/callback` and the post-logout redirect URI `${baseUrl}/`: register both at the IdP.
-   * Public URLs come from here, never from the Host header.
+   * This application's public URL, e.g. `http://localhost:3001`, or `https://portal.example.com/admin` for an
+   * application mounted under a path. The redirect URI is `${baseUrl}/auth/callback` and the post-logout
+   * redirect URI `${baseUrl}/`: register both at the IdP. Its path scopes the cookies and prefixes every
+   * redirect (mount the router at that path). Public URLs come from here, never from the Host header.
    */
   baseUrl: string;
   /** Secret the cookie encryption keys are derived from (HKDF-SHA-256); at least 32 characters. */
@@ -66,6 +67,8 @@ export interface ResolvedPortalAuthOptions extends Required<Omit<PortalAuthOptio
   onDenied: OnDenied | undefined;
   /** `${baseUrl}/auth/callback`. */
   redirectUri: string;
+  /** The path of `baseUrl` without its trailing slash: `''` at the origin's root, e.g. `/admin` under a path. */
+  basePath: string;
   /** `${baseUrl}/`. */
   postLogoutRedirectUri: string;
   /** Lifetime of the sign-in transaction cookie (state, nonce, PKCE verifier): 600. */
@@ -104,6 +107,7 @@ export function resolveOptions(options: PortalAuthOptions): ResolvedPortalAuthOp
     onDenied: options.onDenied,
     logger: options.logger ?? consoleLogger,
     redirectUri: `${baseUrl}/auth/callback`,
+    basePath: new URL(baseUrl).pathname.replace(/\/+$/, ''),
     postLogoutRedirectUri: `${baseUrl}/`,
     transactionTtlSeconds: 600,
   };

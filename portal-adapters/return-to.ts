@@ -47,37 +47,40 @@ function staysOnOriginDecoded(pathname: string): boolean {
 
 /**
  * Returns `value` normalised (`/path?query#fragment`, dot segments removed) when it is a same-origin path,
- * otherwise `/`. Refused: absolute and scheme-relative URLs (`//evil`, `/\evil`, `/.//evil`, `/%2e//evil`),
+ * otherwise `<basePath>/`. Refused: absolute and scheme-relative URLs (`//evil`, `/\evil`, `/.//evil`, `/%2e//evil`),
  * anything that is not a path (`javascript:`, `evil`), backslashes, tabs, newlines and other control
  * characters, paths that decode to one of those (`/%2f%2fevil`, `/%5cevil`), values over 2048 characters,
- * and the adapter's own `/auth/` routes. The result passed through again comes out unchanged.
+ * and the adapter's own `<basePath>/auth/` routes (`basePath`: the path of `baseUrl`, `''` at the root). The result passed through again comes out unchanged.
  */
-export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 2048) return '/';
-  if (!value.startsWith('/') || value.startsWith('//') || UNSAFE_CHARACTERS.test(value)) return '/';
+export function safeReturnTo(value: unknown, basePath = ''): string {
+  const home = `${basePath}/`;
+  if (typeof value !== 'string' || value.length > 2048) return home;
+  if (!value.startsWith('/') || value.startsWith('//') || UNSAFE_CHARACTERS.test(value)) return home;
   let url: URL;
   try {
     url = new URL(value, BASE);
   } catch {
-    return '/';
+    return home;
   }
-  if (url.origin !== BASE || url.username !== '' || url.password !== '') return '/';
+  if (url.origin !== BASE || url.username !== '' || url.password !== '') return home;
   const path = `${url.pathname}${url.search}${url.hash}`;
-  if (!staysOnOrigin(path) || !staysOnOriginDecoded(url.pathname)) return '/';
-  if (url.pathname.startsWith('/auth/')) return '/';
+  if (!staysOnOrigin(path) || !staysOnOriginDecoded(url.pathname)) return home;
+  if (url.pathname.startsWith(`${basePath}/auth/`)) return home;
   return path;
 }
 
 /**
  * The path of `target` when it is an absolute URL on `baseUrl`'s origin (OIDC Core §4 `target_link_uri`,
- * which the RP must verify), checked again by {@link safeReturnTo}; otherwise `/`.
+ * which the RP must verify), checked again by {@link safeReturnTo}; otherwise `<basePath>/` (the path of `baseUrl`).
  */
 export function returnToFromTarget(target: unknown, baseUrl: string): string {
-  if (typeof target !== 'string' || target.length > 2048 || UNSAFE_CHARACTERS.test(target)) return '/';
+  const base = new URL(baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  if (typeof target !== 'string' || target.length > 2048 || UNSAFE_CHARACTERS.test(target)) return `${basePath}/`;
   try {
     const url = new URL(target);
-    return url.origin === new URL(baseUrl).origin ? safeReturnTo(`${url.pathname}${url.search}${url.hash}`) : '/';
+    return url.origin === base.origin ? safeReturnTo(`${url.pathname}${url.search}${url.hash}`, basePath) : `${basePath}/`;
   } catch {
-    return '/';
+    return `${basePath}/`;
   }
 }

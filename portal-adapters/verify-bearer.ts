@@ -57,11 +57,11 @@ function boundKey(payload: JWTPayload): string | null | undefined {
   return typeof cnf === 'object' && cnf !== null && typeof cnf.jkt === 'string' && Object.keys(cnf).length === 1 ? cnf.jkt : undefined;
 }
 
-/** The public URL the request was sent to: the configured `baseUrl` and the request path, never the Host header. */
+/** The public URL the request was sent to: the configured `baseUrl`'s origin and the request's full path (mount path included), never the Host header. */
 function publicUrl(ctx: PortalContext, req: Request): string {
   const target = req.originalUrl.split(/[?#]/, 1)[0]!;
   const path = target.startsWith('/') ? target : (URL.parse(target)?.pathname ?? '/'); // absolute-form request target
-  return `${ctx.options.baseUrl}${path}`;
+  return `${new URL(ctx.options.baseUrl).origin}${path}`;
 }
 
 function dpopAlgorithms(ctx: PortalContext, options: VerifyBearerOptions): string[] {

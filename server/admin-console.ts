@@ -1,23 +1,21 @@
 /**
- * Starts the admin console (admin-console/) on its own port once the IdP listens: registers it as the
+ * Serves the admin console of `npm start` on its own port (ADMIN_CONSOLE_PORT) once the IdP listens: the same
+ * console handler an embedding host mounts (server/connect-iam.ts), built at start-up here, so that a console
+ * that cannot reach the IdP fails the start instead of its first request. Building registers it as the
  * first-party client `admin-console` when missing (idempotently: instances starting together agree on one
- * registration), discovers the IdP, builds the app and serves it.
+ * registration) and discovers the IdP.
  *
  * The console listens at once with `/healthz` and `/readyz` (503 `starting` until the app is built) and
  * answers other requests 503 meanwhile. Discovery goes through `ISSUER`, which behind a load balancer may
  * reach a peer that is not up yet, so it is retried with back-off for up to {@link DISCOVERY_RETRY_SECONDS}.
  */
 import http from 'node:http';
-import type express from 'express';
-import { createAdminConsole } from '../admin-console/index.js';
 import type { Logger } from '../lib/index.js';
 import type { RunningConnectIam } from './app.js';
-import { ensureFirstPartyClient } from './first-party-client.js';
 import { healthEndpoints } from './health.js';
 import { drainable, type DrainResult } from './http-drain.js';
 
-/** Client id of the admin console at the IdP. */
-export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
+export { ADMIN_CONSOLE_CLIENT_ID } from './connect-iam.js';
 
 /** How long start-up keeps retrying discovery of the IdP, in seconds. */
 export const DISCOVERY_RETRY_SECONDS = 60;
@@ -50,33 +48,20 @@ async function withDiscoveryRetry<T>(issuer: string, logger: Logger, build: () =
  * @throws when the port is taken, or discovery still fails after {@link DISCOVERY_RETRY_SECONDS}.
  */
 export async function startAdminConsole(running: RunningConnectIam): Promise<() => Promise<DrainResult>> {
-  const { config, identity, logger, readiness } = running;
+  const { config, logger, readiness, core } = running;
   const origin = config.adminConsole.url;
-  let app: express.Express | undefined;
-  const health = healthEndpoints(readiness, () => app !== undefined);
+  let built = false;
+  const health = healthEndpoints(readiness, () => built);
   const server = http.createServer((req, res) => {
     if (health(req, res)) return;
-    if (app) return void app(req, res);
+    if (built) return void core.adminConsole(req, res);
     res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('The admin console is starting; retry in a moment.\n');
   });
   const drain = drainable(server, config.shutdown.graceSeconds);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.adminConsole.port, config.host, resolve));
   try {
-    const clientSecret = await ensureFirstPartyClient(running.clients, { clientId: ADMIN_CONSOLE_CLIENT_ID, clientName: 'Admin console', origin });
-    app = await withDiscoveryRetry(running.issuer, logger, () =>
-      createAdminConsole({
-        identity,
-        clients: running.clients,
-        issuer: running.issuer,
-        clientId: ADMIN_CONSOLE_CLIENT_ID,
-        clientSecret,
-        baseUrl: origin,
-        cookieSecret: config.cookieKeys[0]!,
-        timeZone: config.timeZone,
-        allowInsecureRequests: running.issuer.startsWith('http:'),
-        logger,
-      }),
-    );
+    await withDiscoveryRetry(running.issuer, logger, () => core.buildAdminConsole());
+    built = true;
   } catch (error) {
     server.closeAllConnections();
     server.close();

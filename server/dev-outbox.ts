@@ -35,16 +35,17 @@ async function decode(outboxDir: string, file: string): Promise<OutboxMail> {
 
 /**
  * A router serving the newest 20 outbox mails, decoded, on one page (and its stylesheet).
- * @param options - `secure`: the issuer is https (HSTS, as on the IdP's pages).
+ * @param options - `secure`: the issuer is https (HSTS, as on the IdP's pages); `basePath`: the issuer's path
+ *   (`''` at the root), where the router is mounted, for the page's stylesheet link.
  */
-export function devOutboxRouter(outboxDir: string, options: { secure?: boolean } = {}): express.Router {
+export function devOutboxRouter(outboxDir: string, options: { secure?: boolean; basePath?: string } = {}): express.Router {
   const router = express.Router();
   const headers = securityHeaders(options.secure ?? false);
   router.get('/dev/outbox.css', headers, (_req, res) => res.sendFile(stylesheet));
   router.get('/dev/outbox', headers, async (_req, res) => {
     const files = (await readdir(outboxDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort().reverse().slice(0, 20);
     const mails = await Promise.all(files.map((file) => decode(outboxDir, file)));
-    const html = await ejs.renderFile(template, { outboxDir, mails });
+    const html = await ejs.renderFile(template, { outboxDir, mails, basePath: options.basePath ?? '' });
     res.set('Cache-Control', 'no-store').type('html').send(html);
   });
   return router;

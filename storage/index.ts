@@ -2,6 +2,7 @@
  * storage/: PostgreSQL implementations of identity/'s store interfaces, the oidc-provider adapter, clients,
  * signing keys and migrations — on a PostgreSQL server (`pg`) or the embedded PostgreSQL (PGlite).
  */
+export { openPostgresPool } from './postgres-pool.js';
 export { openDatabase, type Database, type Db, type Tx, type Executor, type Schema, type QueryClient, type RateLimiterClient, type OpenDatabaseOptions, type PostgresOptions, type MemoryOptions, type DataDirOptions } from './database.js';
 export { EmbeddedDatabaseInUseError, LOCK_STALE_SECONDS, type LockOwner } from './folder-lock.js';
 export { serveEmbeddedDatabase, embeddedSocketPath, EMBEDDED_SOCKET_PORT, type EmbeddedDatabaseSocket, type ServeEmbeddedOptions } from './embedded-socket.js';
