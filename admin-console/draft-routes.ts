@@ -6,7 +6,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
-import type { ChangeRequestView, Identity } from '../identity/index.js';
+import { SFTP_TYPES, type ChangeRequestView, type Identity } from '../identity/index.js';
 import { changeForm } from './account-detail-routes.js';
 import { functionChoices, newAccountForm } from './account-routes.js';
 import type { AdminContext } from './options.js';
@@ -45,6 +45,8 @@ function payloadFrom(draft: ChangeRequestView, body: unknown): { payload: Record
   const form = changeForm.safeParse(body);
   if (!form.success) return null;
   const accountId = (draft.payload as { accountId: string }).accountId;
+  // An SFTP request's key or address is not edited here (clone the request to change it): its payload stays.
+  if (SFTP_TYPES.includes(draft.type)) return { payload: draft.payload, message: form.data.message };
   return { payload: draft.type === 'change_functions' ? { accountId, functions: form.data.functions } : { accountId }, message: form.data.message };
 }
 

@@ -2,8 +2,9 @@
  * The request page's view model: details, the steps timeline with names and times, and the actions the
  * request's status allows for this actor (the service enforces the same rules; this only hides buttons).
  */
-import { formatInstant, OPERATOR_REASON_MESSAGES, STATUS_LABELS, type ChangeRequestView, type Identity } from '../identity/index.js';
+import { formatInstant, OPERATOR_REASON_MESSAGES, SFTP_TYPES, STATUS_LABELS, type ChangeRequestView, type Identity } from '../identity/index.js';
 import type { AdminContext } from './options.js';
+import { sftpRequestDetails } from './sftp-access.js';
 import { statusText, TYPE_LABELS } from './view-models.js';
 
 /** Actions the request page can post, in the order shown. */
@@ -35,12 +36,13 @@ async function namesOf(identity: Identity, request: ChangeRequestView): Promise<
 }
 
 /** Payload fields as label/value pairs (strings only). */
-function details(request: ChangeRequestView): Array<{ label: string; value: string }> {
+function details(request: ChangeRequestView, timeZone: string): Array<{ label: string; value: string }> {
   const p = request.payload;
   const text = (v: unknown) => (Array.isArray(v) ? v.join(', ') || '—' : typeof v === 'string' ? v : '—');
   if (request.type === 'create_account') {
     return [['User ID', p.userId], ['Name', p.name], ['Email', p.email], ['Phone', p.phone], ['Functions', p.functions]].map(([label, v]) => ({ label: label as string, value: text(v) }));
   }
+  if (SFTP_TYPES.includes(request.type)) return sftpRequestDetails(request.type, p, timeZone);
   return 'functions' in p ? [{ label: 'Functions', value: text(p.functions) }] : [];
 }
 
@@ -62,7 +64,7 @@ export async function requestPageModel(identity: Identity, admin: AdminContext, 
     status: statusText(request, admin.timeZone),
     maker: request.makerName,
     version: request.version,
-    details: details(request),
+    details: details(request, admin.timeZone),
     steps: request.steps.map((s) => ({ who: names.get(s.actor) ?? 'Someone', what: STATUS_LABELS[s.status], action: s.action, at: formatInstant(s.at, admin.timeZone), message: s.message })),
     actions: allowedActions(request, admin.actor.accountId),
     operatorNote: await operatorNote(identity, request),

@@ -3,7 +3,7 @@
  * name, added, expires, last used, state) and source addresses, and whether the signed-in delegated administrator
  * may request changes to them (a DA holding ECP administration, EU_ECPAdmin). Plain strings for the view.
  */
-import { formatInstant, keyRefusal, type Identity, type SftpKey } from '../identity/index.js';
+import { formatInstant, keyRefusal, parsePublicKey, type ChangeRequestType, type Identity, type SftpKey } from '../identity/index.js';
 import { SFTP_ADMINISTRATION_FUNCTION, SFTP_FUNCTION, SFTP_MAX_KEYS_PER_ACCOUNT, SFTP_MAX_SOURCE_RANGES_PER_ACCOUNT } from '../policies/index.js';
 import type { AdminContext } from './options.js';
 
@@ -98,4 +98,25 @@ export async function sftpAccessView(identity: Identity, admin: AdminContext, ac
     signInsHref: audit('sftp.access_allowed'),
     refusalsHref: audit('sftp.access_refused'),
   };
+}
+
+/**
+ * What the request page shows of an SFTP request's payload (the checker reviews exactly this): the key's
+ * fingerprint, type and full public key, name and expiry; or the address range and name. Empty for other types.
+ */
+export function sftpRequestDetails(type: ChangeRequestType, payload: Record<string, unknown>, timeZone: string): Array<{ label: string; value: string }> {
+  const text = (v: unknown, none = '—') => (typeof v === 'string' && v !== '' ? v : none);
+  if (type === 'register_sftp_key') {
+    const parsed = parsePublicKey(String(payload.publicKey ?? ''));
+    const expires = typeof payload.expiresAt === 'string' ? formatInstant(new Date(payload.expiresAt), timeZone) : 'Never';
+    return [
+      { label: 'Fingerprint', value: parsed.ok ? parsed.key.fingerprint : '—' },
+      { label: 'Type', value: parsed.ok ? `${TYPE_NAMES[parsed.key.algorithm] ?? parsed.key.algorithm} (${parsed.key.bits} bits)` : '—' },
+      { label: 'Public key', value: parsed.ok ? parsed.key.publicKey : text(payload.publicKey) },
+      { label: 'Name', value: text(payload.name, parsed.ok ? text(parsed.key.comment) : '—') },
+      { label: 'Expires', value: expires },
+    ];
+  }
+  if (type === 'add_sftp_source_range') return [{ label: 'Address or range', value: text(payload.cidr) }, { label: 'Name', value: text(payload.name) }];
+  return [];
 }

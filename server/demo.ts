@@ -37,7 +37,7 @@ async function ensureDemoClients(running: RunningConnectIam): Promise<{ eservice
 export async function startDemo(running: RunningConnectIam): Promise<() => Promise<DrainResult>> {
   const { config, identity, logger } = running;
   if (config.demo.data && !config.databaseUrl && (await identity.organizations.listOrganizations()).length === 0) {
-    await seedDemoAccounts(identity);
+    await seedDemoAccounts(identity, { dataDir: config.dataDir });
     logger.info('demo data seeded: see README.md for the demo accounts');
   }
   if (!config.demo.portals) return async () => ({ abandoned: 0 });

@@ -83,6 +83,11 @@ describe('ECP SFTP access on the console account page, in a real browser', () =>
     await page.waitForURL(/\/requests\/[0-9a-f-]+\?done=submitted/);
     const keyRequest = page.url().match(/\/requests\/([0-9a-f-]+)/)![1]!;
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toMatch(/UM_\d{8} Register SFTP key for sftp\.erin \(Test sftp\.erin\): SHA256:/);
+    // The checker reviews the key itself: fingerprint, type, the public key, name and expiry.
+    const review = await page.locator('main').innerText();
+    expect(review).toContain(key.split(' ').slice(0, 2).join(' '));
+    expect(review).toMatch(/ED25519 \(256 bits\)/);
+    expect(review).toContain('01-Jan-2100 00:00 UTC');
 
     await page.goto(`${c.url}/accounts/${erin.id}`);
     await page.getByText('Request a source address').click();
