@@ -44,8 +44,8 @@ export { createCampaignInput, type CampaignService, type CampaignView, type Regi
 export { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength, type PasswordContext } from './credentials/password-policy.js';
 export * from './recovery/stores.js';
 export * from './change-requests/index.js';
-export { phoneDigits, phonesMatch } from './recovery/phone.js';
 export * from './sftp/index.js';
+export { phoneDigits, phonesMatch } from './recovery/phone.js';
 export { describeDuration } from './recovery/emails.js';
 export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext, type LinkPurpose } from './recovery/password-recovery.js';
 
@@ -93,9 +93,9 @@ export interface Identity {
   changePassword: ChangePassword;
   /** Maker-checker change requests of delegated administrators. */
   changeRequests: ChangeRequestService;
-  /**
   /** SSH keys and source ranges of ECP SFTP accounts (reads; registrations are change requests). */
   sftp: SftpService;
+  /**
    * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
    * adds polling for retries and other processes' messages; `stop()` before the database closes.
    */
