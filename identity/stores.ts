@@ -197,6 +197,8 @@ export interface IdentityStores {
   changeRequests: ChangeRequestStore;
   /** The durable mail outbox (identity/mail/stores.ts). */
   mailOutbox: MailOutboxStore;
+  /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
+  sftp: SftpStore;
 }
 
 /**
@@ -208,8 +210,6 @@ export interface AuthenticatorStore {
   findPending(accountId: string): Promise<AuthenticatorRegistration | null>;
   /** Stores a `pending` registration, replacing the account's earlier pending one (one transaction). */
   savePending(registration: AuthenticatorRegistration): Promise<void>;
-  /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
-  sftp: SftpStore;
   /**
    * Atomically turns pending registration `pendingId` of `accountId` into the confirmed one: the previous
    * confirmed registration is deleted in the same transaction (its codes stop working at commit), and
