@@ -21,7 +21,7 @@ import type { AuthorizationClient, SftpAuthorization } from './authorization-cli
 import { sshFingerprint } from './fingerprint.js';
 import { ensureHostKey } from './host-key.js';
 import { serveSftp } from './sftp-session.js';
-import { prepareFolders } from './virtual-root.js';
+import { prepareFolders, type MountedFolder } from './virtual-root.js';
 
 /** Options of {@link startSftpGateway}. */
 export interface SftpGatewayOptions {
@@ -39,6 +39,8 @@ export interface SftpGatewayOptions {
   /** Signed authentication attempts per connection before it is closed (default 6, as OpenSSH's MaxAuthTries). */
   maxAuthAttempts?: number;
   logger?: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  /** ssh2's protocol trace (its `debug` option), for troubleshooting a client. */
+  debug?: (message: string) => void;
 }
 
 /** The running gateway. */
@@ -56,6 +58,8 @@ interface Admission {
   fingerprint: string;
   sourceIp: string;
   answer: SftpAuthorization;
+  /** The answer's folders, on disk. */
+  folders: MountedFolder[];
 }
 
 /**
@@ -68,7 +72,7 @@ export async function startSftpGateway(options: SftpGatewayOptions): Promise<Sft
   const parsedHostKey = ssh2.utils.parseKey(hostKey);
   if (parsedHostKey instanceof Error) throw parsedHostKey;
   const connections = new Set<Connection>();
-  const server = new ssh2.Server({ hostKeys: [hostKey] }, (connection, info) => {
+  const server = new ssh2.Server({ hostKeys: [hostKey], debug: options.debug }, (connection, info) => {
     connections.add(connection);
     const sourceIp = unmapIpv4(info.ip);
     handleConnection(connection, sourceIp, options);
@@ -106,18 +110,20 @@ function handleConnection(connection: Connection, sourceIp: string, options: Sft
     const key = ssh2.utils.parseKey(ctx.key.data);
     if (key instanceof Error || key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
     const request = { userId: ctx.username, fingerprint: sshFingerprint(ctx.key.data), sourceIp };
-    options.authorization.authorize(request).then(
-      (answer) => {
+    void (async () => {
+      try {
+        const answer = await options.authorization.authorize(request);
         options.logger?.info({ ...request, allowed: answer.allowed, reason: answer.reason }, 'SFTP authorization');
         if (!answer.allowed || !answer.organization) return ctx.reject(['publickey']);
-        admission = { ...request, answer };
+        // Folders are ready before the session opens: clients send SFTP's INIT right after the subsystem request.
+        const folders = await prepareFolders(options.storageDir, answer.organization.id, answer.folders);
+        admission = { ...request, answer, folders };
         ctx.accept();
-      },
-      (error) => {
+      } catch (error) {
         options.logger?.warn({ err: error, ...request }, 'SFTP authorization failed: refused');
         ctx.reject(['publickey']);
-      },
-    );
+      }
+    })();
   });
 
   connection.on('ready', () => {
@@ -125,21 +131,14 @@ function handleConnection(connection: Connection, sourceIp: string, options: Sft
     scheduleRecheck();
     connection.on('session', (acceptSession) => {
       const session = acceptSession();
-      session.on('sftp', (acceptSftp, rejectSftp) => {
-        const { organization, folders } = admitted.answer;
-        prepareFolders(options.storageDir, organization!.id, folders).then(
-          (mounted) =>
-            serveSftp(acceptSftp(), {
-              folders: mounted,
-              maxUploadBytes: options.maxUploadBytes ?? 100 * 1024 * 1024,
-              onUpload: (receipt) => options.authorization.recordReceipt({ userId: admitted.userId, fingerprint: admitted.fingerprint, sourceIp, organizationId: organization!.id, ...receipt }),
-              onError: (error) => options.logger?.warn({ err: error, userId: admitted.userId }, 'SFTP file system error'),
-            }),
-          (error) => {
-            options.logger?.warn({ err: error, userId: admitted.userId }, 'SFTP folders could not be prepared');
-            rejectSftp();
-          },
-        );
+      session.on('sftp', (acceptSftp) => {
+        const organizationId = admitted.answer.organization!.id;
+        serveSftp(acceptSftp(), {
+          folders: admitted.folders,
+          maxUploadBytes: options.maxUploadBytes ?? 100 * 1024 * 1024,
+          onUpload: (receipt) => options.authorization.recordReceipt({ userId: admitted.userId, fingerprint: admitted.fingerprint, sourceIp, organizationId, ...receipt }),
+          onError: (error) => options.logger?.warn({ err: error, userId: admitted.userId }, 'SFTP file system error'),
+        });
       });
       // No shell, no commands, no port forwarding: the sftp subsystem only.
       session.on('exec', (_accept, reject) => reject());

@@ -179,6 +179,8 @@ export function serveSftp(sftp: SFTPWrapper, options: SftpSessionOptions): void 
     sftp.on(event, (reqid: number) => sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED));
   }
 
+  // The client is done (EOF, as OpenSSH's sftp sends at `bye`): close our side too, or it waits for us.
+  sftp.on('end', () => sftp.end());
   sftp.on('close', () => {
     for (const handle of handles.values()) {
       if (handle.kind === 'dir') continue;
