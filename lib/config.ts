@@ -231,7 +231,7 @@ export interface Config {
   port: number;
   trustProxyHops: number;
   databaseUrl: string | undefined;
-  /** Absolute path of `DATA_DIR` (see {@link resolveDataDir}). */
+  /** Absolute path of `DATA_DIR` (resolved against the working directory, see `resolveDataDir`). */
   dataDir: string;
   /** Bounds on waiting for PostgreSQL (`DATABASE_URL`); seconds. */
   database: { poolSize: number; connectTimeoutSeconds: number; statementTimeoutSeconds: number; idleInTransactionTimeoutSeconds: number };

@@ -36,7 +36,7 @@ export interface PortalSession {
   sid?: string;
   /**
    * When the session began, in milliseconds since the epoch on the issuer's clock: the ID token's `iat` second,
-   * refined within it by this server's clock ({@link issuerInstant}). A logout token (with this `sid` or this
+   * refined within it by this server's clock (`issuerInstant`). A logout token (with this `sid` or this
    * `sub`) ends the session when it was issued at or after this instant; a session begun later survives it.
    * Absent (sessions sealed by older versions or tools): any such logout ends it.
    */
