@@ -1,7 +1,10 @@
 /**
  * portal-adapters: Express middleware that lets any downstream application sign people in through
  * connect-iam (or any OpenID Provider) and enforce the function catalogue of `policies/`.
- * Depends only on policies/, openid-client, jose and express.
+ * Depends only on policies/, openid-client, jose and express. Published as `@connect-iam/portal-adapters`, whose
+ * build compiles policies/ into the package (portal-adapters/tsconfig.build.json).
+ *
+ * @module @connect-iam/portal-adapters
  */
 export { createPortalAuth, type PortalAuth } from './create-portal-auth.js';
 export type { PortalAuthOptions, PortalLogger, OnDenied } from './options.js';
