@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_FORMS } from '../../admin-console/account-detail-routes.js';
@@ -40,8 +41,11 @@ describe('every admin console route', () => {
     await t?.close();
   });
 
-  /** Values of the non-id parameters: every change form and every request action the console has. */
-  const VALUES: Record<string, readonly string[]> = { change: CHANGE_FORMS.map((f) => f.slug), action: REQUEST_ACTIONS };
+  /**
+   * Values of the non-id parameters: every change form and every request action the console has; an SFTP key or
+   * address id (any: the account is another organization's, so the page is not found before the key is looked up).
+   */
+  const VALUES: Record<string, readonly string[]> = { change: CHANGE_FORMS.map((f) => f.slug), action: REQUEST_ACTIONS, keyId: [randomUUID()], rangeId: [randomUUID()] };
 
   /**
    * The route's concrete paths with another organization's ids (`:id`) and each value of its other parameters;
