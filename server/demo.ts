@@ -1,10 +1,13 @@
 /**
  * Demo mode for `npm start` outside production: seed an empty embedded database and start the two demo
- * portals (eService portal and ECP) as separate origins, registered as first-party OIDC clients.
+ * portals (eService portal and ECP) as separate origins, registered as first-party OIDC clients, and the ECP SFTP
+ * gateway (examples/ecp-sftp/) as a service client serving the SFTP authorization API.
  */
 import { startDemoPortals } from '../examples/start-portals.js';
+import { ECP_SFTP_RESOURCE } from '../examples/ecp-sftp/authorization-client.js';
+import { startDemoSftpGateway } from '../examples/ecp-sftp/start.js';
 import type { RunningConnectIam } from './app.js';
-import { DEMO_CLIENT_IDS, seedDemoAccounts } from './demo-data.js';
+import { DEMO_CLIENT_IDS, DEMO_OPERATOR, DEMO_ORGANIZATION, seedDemoAccounts } from './demo-data.js';
 import { ensureFirstPartyClient } from './first-party-client.js';
 import type { DrainResult } from './http-drain.js';
 
@@ -25,6 +28,32 @@ async function ensureDemoClients(running: RunningConnectIam): Promise<{ eservice
   const eservice = await ensureFirstPartyClient(running.clients, { clientId: DEMO_CLIENT_IDS.eservice, clientName: 'eService portal', origin: portalOrigin(demo.eservicePortalPort) });
   const ecp = await ensureFirstPartyClient(running.clients, { clientId: DEMO_CLIENT_IDS.ecp, clientName: 'ECP', origin: portalOrigin(demo.ecpPort) });
   return { eservice, ecp };
+}
+
+/** Client id of the demo ECP SFTP gateway: a service client of the demo operator's organization serving the SFTP API. */
+export const DEMO_SFTP_GATEWAY_CLIENT_ID = 'ecp-sftp-gateway';
+
+/**
+ * Registers the demo SFTP gateway (unless registered) and starts it on SFTP_PORT, with a sample report for the
+ * demo organization. Skipped, with a warning, when the demo operator's organization does not exist.
+ * @returns its close function, or null when skipped.
+ */
+async function startDemoSftp(running: RunningConnectIam): Promise<(() => Promise<void>) | null> {
+  const { config, identity, logger } = running;
+  const organizations = await identity.organizations.listOrganizations();
+  const operations = organizations.find((o) => o.name === DEMO_OPERATOR.organization.name);
+  if (!operations) {
+    logger.warn('demo SFTP gateway not started: the demo operator organization does not exist');
+    return null;
+  }
+  const client = await running.clients.ensure({ clientId: DEMO_SFTP_GATEWAY_CLIENT_ID, clientName: 'ECP SFTP gateway', redirectUris: [], postLogoutRedirectUris: [], firstParty: false, service: { organizationId: operations.id, functions: ['EU_ECPSFTP'] }, servedResources: [ECP_SFTP_RESOURCE] });
+  const demo = organizations.find((o) => o.name === DEMO_ORGANIZATION.name);
+  const gateway = await startDemoSftpGateway({
+    issuer: running.issuer, clientId: client.clientId, clientSecret: client.clientSecret!, dataDir: config.dataDir, host: config.host, port: config.demo.sftpPort, logger,
+    sampleReports: demo ? [{ organizationId: demo.id, participantId: demo.participantIds[0]! }] : [],
+  });
+  logger.info({ port: gateway.port, hostKey: gateway.hostPublicKey }, 'demo ECP SFTP gateway listening (see README.md, "ECP SFTP access")');
+  return () => gateway.close();
 }
 
 /**
@@ -52,5 +81,12 @@ export async function startDemo(running: RunningConnectIam): Promise<() => Promi
     shutdownGraceSeconds: config.shutdown.graceSeconds,
   });
   logger.info({ eservice: portalOrigin(config.demo.eservicePortalPort), ecp: portalOrigin(config.demo.ecpPort) }, 'demo portals listening');
-  return () => portals.drain();
+  const closeSftp = await startDemoSftp(running).catch(async (error) => {
+    await portals.drain();
+    throw error;
+  });
+  return async () => {
+    await closeSftp?.();
+    return portals.drain();
+  };
 }
