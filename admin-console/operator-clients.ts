@@ -56,13 +56,13 @@ export interface RegisteredClient {
  * The client registry the console needs (storage's `ClientStore` fits it). `create` validates and throws
  * DomainError `validation_failed` (fieldErrors clientId, redirectUris, postLogoutRedirectUris, backchannelLogoutUri,
  * tokenEndpointAuthMethod, jwks, jwksUri, allowRefresh) or `conflict` (client ID taken), and returns the
- * generated secret (unused by `none` and `private_key_jwt` clients) and the method.
+ * generated secret (null for `none` and `private_key_jwt` clients, which hold none) and the method.
  */
 export interface ClientRegistry {
   create(client: {
     clientId: string; clientName?: string | undefined; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined; firstParty: boolean;
     service?: { organizationId: string; functions: string[] } | undefined; servedResources?: string[] | undefined;
-  } & ClientAuthentication): Promise<{ clientId: string; clientSecret: string; tokenEndpointAuthMethod: ClientAuthMethod }>;
+  } & ClientAuthentication): Promise<{ clientId: string; clientSecret: string | null; tokenEndpointAuthMethod: ClientAuthMethod }>;
   list(): Promise<RegisteredClient[]>;
 }
 
@@ -166,8 +166,8 @@ async function serviceGrantOf(identity: Identity, form: ServiceForm): Promise<{ 
   return { organizationId: organization!.id, functions };
 }
 
-/** The secret to show once: only a client that authenticates with it has one. */
-function secretOf(created: { clientSecret: string; tokenEndpointAuthMethod: ClientAuthMethod }): string | null {
+/** The secret to show once: only a client that authenticates with it has one (the registry stores none for the others). */
+function secretOf(created: { clientSecret: string | null; tokenEndpointAuthMethod: ClientAuthMethod }): string | null {
   return created.tokenEndpointAuthMethod === 'client_secret_basic' || created.tokenEndpointAuthMethod === 'client_secret_post' ? created.clientSecret : null;
 }
 

@@ -42,16 +42,24 @@ export interface ServiceGrant {
   functions: string[];
 }
 
-/** A registered client with its plaintext secret (random and never used for `none` and `private_key_jwt`). */
-export interface ClientRecord extends ClientSummary {
-  clientSecret: string;
+/** A registered client with its plaintext secret; null for `none` and `private_key_jwt`, which use none. */
+export interface ClientRecord<Secret extends string | null = string | null> extends ClientSummary {
+  clientSecret: Secret;
 }
+
+/**
+ * The secret a registration of `C` comes back with: a string when `C` names no method or a `client_secret_*` one,
+ * otherwise possibly null (none for `none` and `private_key_jwt`).
+ */
+export type SecretOf<C extends NewClient> = 'tokenEndpointAuthMethod' extends keyof C
+  ? [Exclude<C['tokenEndpointAuthMethod'], undefined | 'client_secret_basic' | 'client_secret_post'>] extends [never] ? string : string | null
+  : string;
 
 /** What {@link ClientStore.create} takes. URIs: https, or http on a loopback host; no fragments. */
 export interface NewClient {
   /** 3–100 letters, digits, `.`, `_`, `-`, `:`. */
   clientId: string;
-  /** At least 32 characters; generated (256 bits) when omitted. */
+  /** At least 32 characters; generated (256 bits) when omitted. Only for the `client_secret_*` methods. */
   clientSecret?: string | undefined;
   clientName?: string | undefined;
   redirectUris: string[];
@@ -92,14 +100,14 @@ export interface ClientStore {
    *   tokenEndpointAuthMethod, jwks, jwksUri, allowRefresh),
    *   `conflict` when the client ID is taken.
    */
-  create(client: NewClient, now?: Date): Promise<ClientRecord>;
+  create<C extends NewClient>(client: C, now?: Date): Promise<ClientRecord<SecretOf<C>>>;
   /**
    * Registers the client unless its client ID is taken, in one `INSERT … ON CONFLICT DO NOTHING`, and returns the
    * stored client: so N instances starting together all get the same registration and secret, none an error.
    * An existing client is returned as it is (its URIs are not updated).
    * @throws DomainError `validation_failed` as {@link create}.
    */
-  ensure(client: NewClient, now?: Date): Promise<ClientRecord>;
+  ensure<C extends NewClient>(client: C, now?: Date): Promise<ClientRecord<SecretOf<C>>>;
   /** The client with its plaintext secret; null when unknown. @throws Error when the secret cannot be unsealed (another encryption key). */
   find(clientId: string): Promise<ClientRecord | null>;
   /** Every client by client ID, without secrets. */
@@ -124,7 +132,8 @@ function validate(client: NewClient, development: boolean): FieldErrors {
   if (!/^[A-Za-z0-9._:-]{3,100}$/.test(client.clientId)) errors.clientId = ['A client ID is 3–100 letters, digits, dots, dashes, underscores or colons.'];
   // Account ids are UUIDs; a client ID (the `sub` of its service tokens, RFC 9068 §2.2) never looks like one.
   else if (isUuid(client.clientId)) errors.clientId = ['A client ID cannot have the form of a UUID: account ids do.'];
-  if (client.clientSecret !== undefined && client.clientSecret.length < 32) errors.clientSecret = ['A client secret has at least 32 characters.'];
+  if (client.clientSecret !== undefined && !usesSecret(tokenEndpointAuthMethod)) errors.clientSecret = ['A public or private_key_jwt client has no client secret.'];
+  else if (client.clientSecret !== undefined && client.clientSecret.length < 32) errors.clientSecret = ['A client secret has at least 32 characters.'];
   const served = (client.servedResources ?? []).filter((r) => !URL.canParse(r) || r.includes('#'));
   if (served.length) errors.servedResources = served.map((r) => `"${r}" is not an absolute URI without a fragment.`);
   if (client.service) {
@@ -140,6 +149,11 @@ function validate(client: NewClient, development: boolean): FieldErrors {
   const backchannel = client.backchannelLogoutUri ? uriProblems([client.backchannelLogoutUri]) : [];
   if (backchannel.length) errors.backchannelLogoutUri = backchannel;
   return errors;
+}
+
+/** True for the methods that authenticate with a client secret (`client_secret_basic`, `client_secret_post`). */
+export function usesSecret(method: ClientAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
 }
 
 /** The context a client secret is sealed for (AES-GCM associated data): its client, so a copied secret does not open. */
@@ -163,10 +177,10 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
   const rowOf = (client: NewClient, now: Date) => {
     const fieldErrors = validate(client, options.development ?? false);
     if (Object.keys(fieldErrors).length) throw validationError(fieldErrors, 'The client is not valid.');
-    const clientSecret = client.clientSecret ?? randomToken(32);
+    const clientSecret = usesSecret(client.tokenEndpointAuthMethod ?? 'client_secret_basic') ? (client.clientSecret ?? randomToken(32)) : null;
     const row = {
       clientId: client.clientId,
-      clientSecret: seal(clientSecret, sealing.current, clientSecretContext(client.clientId)),
+      clientSecret: clientSecret === null ? null : seal(clientSecret, sealing.current, clientSecretContext(client.clientId)),
       clientName: client.clientName ?? null,
       redirectUris: client.redirectUris,
       postLogoutRedirectUris: client.postLogoutRedirectUris,
@@ -186,7 +200,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
   };
   const find = async (clientId: string): Promise<ClientRecord | null> => {
     const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
-    return row ? { ...summary(row), clientSecret: openWithAnyKey(row.clientSecret, sealing, clientSecretContext(row.clientId)) } : null;
+    return row ? { ...summary(row), clientSecret: row.clientSecret === null ? null : openWithAnyKey(row.clientSecret, sealing, clientSecretContext(row.clientId)) } : null;
   };
   return {
     async create(client, now = new Date()) {
@@ -198,7 +212,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
         if (uniqueViolation(error) === null) throw error;
         throw new DomainError('conflict', `A client with ID "${client.clientId}" already exists.`, { fieldErrors: { clientId: ['This client ID is already registered.'] } });
       }
-      return { ...summary(row), clientSecret };
+      return { ...summary(row), clientSecret } as ClientRecord<SecretOf<typeof client>>; // null exactly when the method has no secret
     },
 
     async ensure(client, now = new Date()) {
@@ -206,7 +220,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       await db.insert(oidcClients).values(row).onConflictDoNothing({ target: oidcClients.clientId });
       const stored = await find(client.clientId);
       if (!stored) throw new Error(`client ${client.clientId} vanished right after being registered`);
-      return stored;
+      return stored as ClientRecord<SecretOf<typeof client>>;
     },
 
     find,

@@ -5,7 +5,7 @@
  * safe while servers run. Values sealed before contexts existed (v1) come out sealed for their row (v2), also
  * when `ALLOW_LEGACY_SEALED=false`: re-sealing them is what this is for.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { openWithAnyKey, seal, type SealingKeys } from '../lib/index.js';
 import { resealAuthenticatorSecrets } from './authenticator-store.js';
 import { clientSecretContext } from './client-store.js';
@@ -28,7 +28,8 @@ export async function resealSecrets(db: Db, sealing: SealingKeys): Promise<Resea
   const keys: SealingKeys = { ...sealing, allowLegacy: true };
   const authenticatorSecrets = await resealAuthenticatorSecrets(db, keys);
   let clientSecrets = 0;
-  for (const row of await db.select({ id: oidcClients.clientId, value: oidcClients.clientSecret }).from(oidcClients)) {
+  for (const row of await db.select({ id: oidcClients.clientId, value: oidcClients.clientSecret }).from(oidcClients).where(isNotNull(oidcClients.clientSecret))) {
+    if (row.value === null) continue;
     const updated = await db
       .update(oidcClients)
       .set({ clientSecret: seal(openWithAnyKey(row.value, keys, clientSecretContext(row.id)), keys.current, clientSecretContext(row.id)) })

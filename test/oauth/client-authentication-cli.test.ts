@@ -9,7 +9,9 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_ENCRYPTION_KEY } from '../../lib/index.js';
+import { asc } from 'drizzle-orm';
 import { createClientStore } from '../../storage/index.js';
+import { oidcClients } from '../../storage/schema.js';
 import { startCliHarness, type CliHarness } from '../support/cli.js';
 
 const KEY = Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, 'base64');
@@ -60,6 +62,21 @@ describe('client create --public / --jwks-file / --jwks-uri (npm run iam)', () =
       // Outside development a jwks_uri must be https.
       const problem = await clients.create({ clientId: 'pkhttp-app', redirectUris: ['https://pk.example.com/cb'], postLogoutRedirectUris: [], firstParty: true, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://pk.example.com/jwks.json' }).catch((e: { fieldErrors?: unknown }) => e.fieldErrors);
       expect(problem).toEqual({ jwksUri: ['"http://pk.example.com/jwks.json" must use https.'] });
+    });
+  });
+
+  it('stores no client secret for public and private_key_jwt clients, a sealed one for the secret methods', async () => {
+    await cli.withDatabase(async (database) => {
+      const clients = createClientStore(database, KEY);
+      await clients.create({ clientId: 'basic-app', redirectUris: ['https://basic.example.com/cb'], postLogoutRedirectUris: [], firstParty: true });
+      const rows = await database.db.select({ clientId: oidcClients.clientId, secret: oidcClients.clientSecret }).from(oidcClients).orderBy(asc(oidcClients.clientId));
+      const secrets = Object.fromEntries(rows.map((r) => [r.clientId, r.secret === null ? null : r.secret.slice(0, 3)]));
+      expect(secrets).toMatchObject({ 'spa-app': null, 'pkjwt-app': null, 'pkuri-app': null, 'basic-app': 'v2.' });
+      expect(await clients.find('spa-app')).toMatchObject({ clientSecret: null });
+      expect((await clients.find('basic-app'))?.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // A secret cannot be given to a client that does not use one.
+      const problem = await clients.create({ clientId: 'spa-secret', clientSecret: 'x'.repeat(40), redirectUris: ['https://spa.example.com/cb'], postLogoutRedirectUris: [], firstParty: true, tokenEndpointAuthMethod: 'none' }).catch((e: { fieldErrors?: unknown }) => e.fieldErrors);
+      expect(problem).toEqual({ clientSecret: ['A public or private_key_jwt client has no client secret.'] });
     });
   });
 });

@@ -40,7 +40,7 @@ async function registerInConsole(clientId: string, functions: string): Promise<s
   const organization = (await t.idp.identity.organizations.getOrganization(organizationId)).participantIds[0]!;
   const res = await post('/operator/applications/service', { clientId, clientName: 'Back office', organization, functions });
   expect(res.status).toBe(201);
-  return (await t.idp.clients.find(clientId))!.clientSecret;
+  return (await t.idp.clients.find(clientId))!.clientSecret!;
 }
 
 const rpFor = (clientId: string, secret: string) => client.discovery(new URL(t.issuer), clientId, secret, undefined, { execute: [client.allowInsecureRequests] });
@@ -66,7 +66,7 @@ describe('service clients (client_credentials)', () => {
   });
 
   it('get a portal API JWT whose sub is the client ID, with client_id, the organization and the functions', async () => {
-    const secret = (await t.idp.clients.find('svc-backoffice'))!.clientSecret;
+    const secret = (await t.idp.clients.find('svc-backoffice'))!.clientSecret!;
     const tokens = await client.clientCredentialsGrant(await rpFor('svc-backoffice', secret), {});
     expect(decodeProtectedHeader(tokens.access_token).typ).toBe('at+jwt');
     const payload = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString());

@@ -26,10 +26,10 @@ describe('registered clients', () => {
 
   it('generates a 256-bit secret, stores it sealed, and gives it back only through find', async () => {
     const created = await clients.create(client({ clientId: 'generated-secret' }));
-    expect(Buffer.from(created.clientSecret, 'base64url')).toHaveLength(32);
+    expect(Buffer.from(created.clientSecret!, 'base64url')).toHaveLength(32);
     const [row] = await database.db.select().from(oidcClients).where(eq(oidcClients.clientId, 'generated-secret'));
-    expect(row?.clientSecret.startsWith('v2.')).toBe(true);
-    expect(row?.clientSecret).not.toContain(created.clientSecret);
+    expect(row?.clientSecret?.startsWith('v2.')).toBe(true);
+    expect(row?.clientSecret).not.toContain(created.clientSecret!);
     expect((await clients.find('generated-secret'))?.clientSecret).toBe(created.clientSecret);
     expect((await clients.list()).find((c) => c.clientId === 'generated-secret')).not.toHaveProperty('clientSecret');
     // Sealed for its client: copied into another client's row, it does not open.
