@@ -127,6 +127,17 @@ describe('ECP SFTP access on the console account page, in a real browser', () =>
     expect(addresses.slice(0, 2)).toEqual(['127.0.0.1/32', 'Office']);
     await page.screenshot({ path: await artifactPath('admin-console-sftp-access.png'), fullPage: true });
 
+    // The gateway's decisions are audit events of the account and its organization: the ECP administrator finds
+    // them from the account page (the event as the decision API records it, issue 14 §2).
+    const organizationId = (await t.idp.identity.accounts.findAccount(erin.id))!.memberships[0]!.organizationId;
+    await t.idp.identity.events.publish({ type: 'sftp.access_allowed', accountId: erin.id, organizationId, ip: '127.0.0.1', data: { fingerprint: registered!.fingerprint, gateway: 'ecp-sftp-gateway' } }, new Date());
+    await page.getByRole('link', { name: 'SFTP sign-ins of this account' }).click();
+    await page.waitForURL(/\/audit\?type=sftp\.access_allowed&account=sftp\.erin/);
+    const audit = await page.locator('main').innerText();
+    expect(audit).toContain('sftp.access_allowed');
+    expect(audit).toContain(registered!.fingerprint);
+    await page.goto(`${c.url}/accounts/${erin.id}`);
+
     // Removal is a request too.
     await page.getByRole('button', { name: `Request removal of key ${registered!.fingerprint}` }).click();
     await page.waitForURL(/\/requests\/[0-9a-f-]+\?done=submitted/);
