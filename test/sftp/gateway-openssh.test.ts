@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(SFTP))('the gateway with OpenSSH sftp', () => {
   it('connects with the registered key, lists only its folders, uploads and gets the matching receipt', async () => {
     const content = 'SD1,09999,20260105,100\n';
     await writeFile(path.join(dir, 'SD1_09999_20260105.csv'), content);
-    const run = await sftp(erin.userId, await keyFile('erin', erin.key.privateKey), ['ls -1', 'cd "/Clearing Submission"', 'put SD1_09999_20260105.csv', 'get SD1_09999_20260105.csv.sha256 receipt.sha256']);
+    const run = await sftp(erin.userId, await keyFile('erin', erin.key.privateKey), ['ls -1', 'put SD1_09999_20260105.csv "Clearing Submission/"', 'get "Clearing Submission/SD1_09999_20260105.csv.sha256" receipt.sha256']);
     if (process.env.SFTP_TEST_LOG) console.log(run.stderr.slice(-3000));
     expect(run.stderr).not.toMatch(/denied|failed/i);
     expect(run.code).toBe(0);
