@@ -6,7 +6,7 @@
  * constraint name (see `postgres-errors.ts`).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -468,4 +468,61 @@ export const sftpSourceRanges = pgTable(
     removedByRequestId: uuid('removed_by_request_id'),
   },
   (t) => [index('sftp_source_ranges_account_id_idx').on(t.accountId), uniqueIndex('sftp_source_ranges_account_cidr_key').on(t.accountId, t.cidr).where(sql`${t.removedAt} is null`)],
+);
+
+/** `bytea`, read and written as a Uint8Array. */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => new Uint8Array(value),
+});
+
+/**
+ * Passkeys (WebAuthn credentials, W3C WebAuthn Level 3 §6.1) registered on the account page. `credential_id` is
+ * the credential's ID in base64url, unique across accounts; `public_key` its COSE public key; `counter` the last
+ * signature counter seen (§6.1.1, clone detection). `aaguid` is recorded when the authenticator gave one (null
+ * for none, or all zeroes); `device_type` is `singleDevice` or `multiDevice` and `backed_up` the backup state
+ * flag (§6.3.3). A removed passkey keeps its row with `removed_at` set (audit), and never signs in again.
+ */
+export const webauthnCredentials = pgTable(
+  'webauthn_credentials',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull(),
+    publicKey: bytes('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull(),
+    transports: text('transports').array().notNull(),
+    aaguid: uuid('aaguid'),
+    deviceType: text('device_type', { enum: ['singleDevice', 'multiDevice'] }).notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    name: text('name').notNull(),
+    createdAt: instant('created_at').notNull(),
+    lastUsedAt: instant('last_used_at'),
+    removedAt: instant('removed_at'),
+  },
+  (t) => [
+    uniqueIndex('webauthn_credentials_credential_id_key').on(t.credentialId),
+    index('webauthn_credentials_account_id_idx').on(t.accountId),
+    check('webauthn_credentials_device_type_check', sql`${t.deviceType} in ('singleDevice', 'multiDevice')`),
+  ],
+);
+
+/**
+ * WebAuthn challenges (§13.4.3) waiting for their ceremony: one per IdP session and purpose, bound to the account
+ * signed in there, consumed (deleted) by the first answer, refused after `expires_at`.
+ */
+export const webauthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    sessionUid: text('session_uid').notNull(),
+    purpose: text('purpose', { enum: ['registration'] }).notNull(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    challenge: text('challenge').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionUid, t.purpose] }), index('webauthn_challenges_expires_at_idx').on(t.expiresAt)],
 );
