@@ -91,6 +91,12 @@ export interface LockoutStore {
    */
   reserveAttempt(accountId: string, policy: LockoutPolicy, now: Date): Promise<{ reserved: boolean; locked: boolean }>;
   /**
+   * The password step's first round trip: finds the account by `login` (user ID or email, case-insensitive, as
+   * {@link AccountStore.findByLogin}) and, when it has a password, reserves one attempt for it as
+   * {@link reserveAttempt} does, in one statement. `account` is null when unknown (nothing reserved).
+   */
+  reserveAttemptByLogin(login: string, policy: LockoutPolicy, now: Date): Promise<{ account: Account | null; reserved: boolean; locked: boolean }>;
+  /**
    * On a locked account whose budget is spent, atomically grants one password check when the previous granted
    * check is at least `intervalSeconds` old (conditional UPDATE). This lets the right password learn that the
    * account is locked while a burst of guesses still gets at most one extra check. False when not locked or not due.
@@ -105,11 +111,16 @@ export interface LockoutStore {
   /**
    * Sets `lockedAt = now` when either limit of `policy` is reached (the window ending at `now` counts
    * `maxFailures` attempts, or `maxConsecutiveFailures` are counted in a row) and the account is not yet
-   * locked (conditional UPDATE). True only for the one call that locked it.
+   * locked (conditional UPDATE). True only for the one call that locked it. `record` (stamped events) is appended
+   * to the audit log in the same statement: `failed` always, `locked` only when this call locked; the caller then
+   * publishes them with `publishRecorded`.
    */
-  lockIfExhausted(accountId: string, policy: LockoutPolicy, now: Date): Promise<boolean>;
-  /** After a completed sign-in: no counted attempts, no consecutive failures. Does not unlock. */
-  reset(accountId: string, now: Date): Promise<void>;
+  lockIfExhausted(accountId: string, policy: LockoutPolicy, now: Date, record?: { failed?: AuditEvent; locked?: AuditEvent }): Promise<boolean>;
+  /**
+   * After a completed sign-in: no counted attempts, no consecutive failures. Does not unlock. `record` (a stamped
+   * event, e.g. `account.signed_in`) is appended to the audit log in the same statement.
+   */
+  reset(accountId: string, now: Date, record?: AuditEvent): Promise<void>;
   /** Clears the lock and every count. True when the account was locked. */
   unlock(accountId: string, now: Date): Promise<boolean>;
   find(accountId: string): Promise<LockoutState | null>;

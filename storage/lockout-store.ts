@@ -1,6 +1,7 @@
 /**
  * {@link LockoutStore} on PostgreSQL (design/security.md §2). The reservation is one
- * `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING` statement: PostgreSQL locks the row and re-checks
+ * `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING` statement (with the account's lookup by login, and the
+ * lock state, in CTEs of that same statement): PostgreSQL locks the row and re-checks
  * the condition on its newest version, so concurrent reservations on any number of connections or
  * instances never exceed `maxFailures` in any sliding window, nor `maxConsecutiveFailures` in a row.
  * Times come from the caller's `now`, never SQL `now()`.
@@ -11,10 +12,11 @@
  * number of entries counted at the last change, and the oldest of them.
  */
 import { and, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
-import type { LockoutPolicy, LockoutStore } from '../identity/index.js';
+import type { Account, LockoutPolicy, LockoutStore } from '../identity/index.js';
 import { addSeconds } from '../lib/index.js';
+import { auditInsertWhen } from './audit-store.js';
 import type { Db, Executor } from './database.js';
-import { lockouts } from './schema.js';
+import { accounts, lockouts } from './schema.js';
 
 const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
@@ -44,30 +46,75 @@ export async function clearLockoutOn(executor: Executor, accountId: string, now:
   return unlocked.length === 1;
 }
 
+/**
+ * The reservation's `ON CONFLICT` clause: the window's newest entry is `now`; granted only while the account is
+ * unlocked and under both budgets (a locked account is never reserved: its only password checks are the rare
+ * locked checks).
+ */
+function reservationConflict(policy: LockoutPolicy, now: Date): SQL {
+  const recent = recentFailures(policy, now);
+  return sql`on conflict (account_id) do update set
+      failure_times = ${recent} || ${at(now)},
+      consecutive_failures = ${lockouts.consecutiveFailures} + 1,
+      attempts = cardinality(${recent}) + 1,
+      window_started_at = coalesce((${recent})[1], ${at(now)})
+    where ${lockouts.lockedAt} is null and cardinality(${recent}) < ${policy.maxFailures} and ${lockouts.consecutiveFailures} < ${policy.maxConsecutiveFailures}`;
+}
+
+/** The reservation of `accountId` (SQL giving one account id, or no row): `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING account_id`. */
+function reservation(accountIds: SQL, policy: LockoutPolicy, now: Date): SQL {
+  return sql`insert into ${lockouts} (account_id, attempts, window_started_at, locked_at, failure_times, consecutive_failures)
+    select id, 1, ${at(now)}, null, array[${at(now)}], 1 from (${accountIds}) as candidate
+    ${reservationConflict(policy, now)}
+    returning account_id`;
+}
+
+type Row = Record<string, unknown>;
+const rowsOf = (result: unknown): Row[] => (result as { rows: Row[] }).rows;
+const dateOf = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
+
+/** An `accounts` row read by raw SQL, as the account store gives it. */
+function accountOf(row: Row): Account & { preferredFactor: 'app' | 'email' } {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    name: String(row.name),
+    email: String(row.email),
+    phone: String(row.phone),
+    status: row.status as Account['status'],
+    passwordHash: row.password_hash === null ? null : String(row.password_hash),
+    preferredFactor: row.preferred_factor as 'app' | 'email',
+    operator: row.operator === true,
+    createdAt: dateOf(row.created_at),
+    updatedAt: dateOf(row.updated_at),
+  };
+}
+
 /** Creates the lockout store over `db`. */
 export function createLockoutStore(db: Db): LockoutStore {
   return {
     async reserveAttempt(accountId, policy, now) {
-      const recent = recentFailures(policy, now);
-      const reserved = await db
-        .insert(lockouts)
-        .values({ accountId, attempts: 1, windowStartedAt: now, lockedAt: null, failureTimes: sql`array[${at(now)}]`, consecutiveFailures: 1 })
-        .onConflictDoUpdate({
-          target: lockouts.accountId,
-          set: {
-            failureTimes: sql`${recent} || ${at(now)}`,
-            consecutiveFailures: sql`${lockouts.consecutiveFailures} + 1`,
-            attempts: sql`cardinality(${recent}) + 1`,
-            windowStartedAt: sql`coalesce((${recent})[1], ${at(now)})`,
-          },
-          // A locked account is never reserved: its only password checks are the rare locked checks.
-          setWhere: sql`${lockouts.lockedAt} is null and cardinality(${recent}) < ${policy.maxFailures} and ${lockouts.consecutiveFailures} < ${policy.maxConsecutiveFailures}`,
-        })
-        .returning({ accountId: lockouts.accountId });
-      // Only an unlocked row is ever reserved (setWhere), so a reservation never reports a lock.
-      if (reserved[0]) return { reserved: true, locked: false };
-      const [state] = await db.select({ lockedAt: lockouts.lockedAt }).from(lockouts).where(eq(lockouts.accountId, accountId));
-      return { reserved: false, locked: state?.lockedAt != null };
+      const result = await db.execute(sql`
+        with reserved as (${reservation(sql`select ${accountId}::uuid as id`, policy, now)})
+        select (select count(*) from reserved)::int as reserved, (select locked_at is not null from ${lockouts} where account_id = ${accountId}::uuid) as locked`);
+      // Only an unlocked row is ever reserved, so a reservation never reports a lock. A refused one reports the lock
+      // as the statement's snapshot saw it (a lock set at this very moment by another attempt counts as not yet).
+      const [row] = rowsOf(result);
+      if (Number(row?.reserved) === 1) return { reserved: true, locked: false };
+      return { reserved: false, locked: row?.locked === true };
+    },
+
+    async reserveAttemptByLogin(login, policy, now) {
+      const result = await db.execute(sql`
+        with account as (
+          select * from ${accounts} where lower(user_id) = lower(${login}) or lower(email) = lower(${login}) limit 1
+        ), reserved as (${reservation(sql`select id from account where password_hash is not null`, policy, now)})
+        select account.*, (select count(*) from reserved)::int as reserved, l.locked_at is not null as locked
+        from account left join ${lockouts} l on l.account_id = account.id`);
+      const [row] = rowsOf(result);
+      if (!row) return { account: null, reserved: false, locked: false };
+      const reserved = Number(row.reserved) === 1;
+      return { account: accountOf(row), reserved, locked: !reserved && row.locked === true };
     },
 
     async reserveLockedCheck(accountId, intervalSeconds, now) {
@@ -92,8 +139,8 @@ export function createLockoutStore(db: Db): LockoutStore {
         .where(eq(lockouts.accountId, accountId));
     },
 
-    async lockIfExhausted(accountId, policy, now) {
-      const locked = await db
+    async lockIfExhausted(accountId, policy, now, record) {
+      const lock = db
         .update(lockouts)
         .set({ lockedAt: now })
         .where(
@@ -104,14 +151,24 @@ export function createLockoutStore(db: Db): LockoutStore {
           ),
         )
         .returning({ accountId: lockouts.accountId });
-      return locked.length === 1;
+      if (!record) return (await lock).length === 1;
+      // The failure's event, and the lock's when this call locked, in the statement that locks.
+      const failed = record.failed ? sql`, failed as (${auditInsertWhen(record.failed)})` : sql``;
+      const lockedEvent = record.locked ? sql`, locked_event as (${auditInsertWhen(record.locked, sql`exists (select 1 from locked)`)})` : sql``;
+      const result = await db.execute(sql`with locked as (${lock.getSQL()})${failed}${lockedEvent} select (select count(*) from locked)::int as locked`);
+      return Number(rowsOf(result)[0]?.locked) === 1;
     },
 
-    async reset(accountId, now) {
-      await db
+    async reset(accountId, now, record) {
+      const reset = db
         .update(lockouts)
         .set({ attempts: 0, windowStartedAt: now, failureTimes: sql`'{}'::timestamptz[]`, consecutiveFailures: 0 })
         .where(eq(lockouts.accountId, accountId));
+      if (!record) {
+        await reset;
+        return;
+      }
+      await db.execute(sql`with reset as (${reset.getSQL()} returning account_id) ${auditInsertWhen(record)}`);
     },
 
     unlock: (accountId, now) => clearLockoutOn(db, accountId, now),

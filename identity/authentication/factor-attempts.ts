@@ -2,10 +2,11 @@
  * Lockout accounting shared by the second factors (emailed code, authenticator app): every attempt is reserved
  * before the code is checked and counts in the same sliding window and consecutive count as wrong passwords,
  * every failure may lock, a success resets both counts (design/security.md §2).
- * Each outcome is recorded as an event with the factor's name and the client.
+ * Each outcome is recorded as an event with the factor's name and the client: a failure and a lock in the statement
+ * that locks, a completed sign-in in the statement that resets the counts (one round trip each).
  */
 import type { Clock } from '../../lib/index.js';
-import type { EventBus } from '../events.js';
+import { stampEvent, type EventBus } from '../events.js';
 import type { LockoutPolicy, LockoutStore } from '../stores.js';
 import type { AttemptContext } from './sign-in.js';
 
@@ -27,6 +28,8 @@ export interface FactorAttempts {
  */
 export function createFactorAttempts(deps: { lockouts: LockoutStore; events: EventBus; clock: Clock; lockout: LockoutPolicy }, factor: string): FactorAttempts {
   const { lockouts, events, clock, lockout } = deps;
+  const failedEvent = (accountId: string, reason: string, context: AttemptContext) =>
+    stampEvent({ type: 'account.sign_in_failed', accountId, ip: context.ip, data: { reason, factor, clientId: context.clientId ?? null } }, clock.now());
   const failed = (accountId: string, reason: string, context: AttemptContext) =>
     events.publish({ type: 'account.sign_in_failed', accountId, ip: context.ip, data: { reason, factor, clientId: context.clientId ?? null } }, clock.now());
 
@@ -39,15 +42,20 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
     },
     async fail(accountId, reason, context) {
       const lockedAt = clock.now();
-      const lockedNow = await lockouts.lockIfExhausted(accountId, lockout, lockedAt);
-      await failed(accountId, reason, context);
+      // The failure, and the lock when this failure locked, are recorded in the statement that locks.
+      const failure = failedEvent(accountId, reason, context);
+      const locked = stampEvent({ type: 'account.locked', accountId, ip: context.ip, data: { factor } }, lockedAt);
+      const lockedNow = await lockouts.lockIfExhausted(accountId, lockout, lockedAt, { failed: failure, locked });
+      await events.publishRecorded(failure);
       // The holder is emailed once, by the subscriber of this event (lock-notice.ts), never in this answer.
-      if (lockedNow) await events.publish({ type: 'account.locked', accountId, ip: context.ip, data: { factor } }, lockedAt);
+      if (lockedNow) await events.publishRecorded(locked);
       return lockedNow;
     },
     async succeed(accountId, context, amr) {
-      await lockouts.reset(accountId, clock.now());
-      if (amr) await events.publish({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, clientId: context.clientId ?? null } }, clock.now());
+      const now = clock.now();
+      const signedIn = amr ? stampEvent({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, clientId: context.clientId ?? null } }, now) : undefined;
+      await lockouts.reset(accountId, now, signedIn);
+      if (signedIn) await events.publishRecorded(signedIn);
     },
   };
 }

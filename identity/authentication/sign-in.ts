@@ -21,13 +21,13 @@ import type { Clock } from '../../lib/index.js';
 import { PASSWORD_MAX_LENGTH } from '../../policies/index.js';
 import { verifyAgainstDummy, verifyPassword } from '../credentials/password.js';
 import { passwordLength } from '../credentials/password-policy.js';
-import type { EventBus } from '../events.js';
-import type { Account, MembershipWithOrganization } from '../model.js';
+import { stampEvent, type EventBus } from '../events.js';
+import type { Account } from '../model.js';
 import type { AccountStore, LockoutPolicy, LockoutStore } from '../stores.js';
 
 /** Result of {@link PasswordSignIn.verifyPassword}. `invalid` never says why (see the audit event for that). */
 export type PasswordOutcome =
-  | { outcome: 'ok'; account: Account; memberships: MembershipWithOrganization[] }
+  | { outcome: 'ok'; account: Account }
   | { outcome: 'invalid' }
   | { outcome: 'locked'; account: Account };
 
@@ -61,11 +61,26 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
   /** A locked account gets one password check per this interval (one per window). */
   const lockedCheckIntervalSeconds = lockout.windowSeconds;
 
+  const failedEvent = (reason: string, account: Account, context: AttemptContext) =>
+    stampEvent({ type: 'account.sign_in_failed', accountId: account.id, ip: context.ip, data: { reason, factor: 'pwd', clientId: context.clientId ?? null } }, clock.now());
+
   async function fail(reason: string, account: Account | null, context: AttemptContext): Promise<PasswordOutcome> {
     await events.publish(
       { type: 'account.sign_in_failed', accountId: account?.id ?? null, ip: context.ip, data: { reason, factor: 'pwd', clientId: context.clientId ?? null } },
       clock.now(),
     );
+    return { outcome: 'invalid' };
+  }
+
+  /** A wrong password: may lock (either limit reached); the failure and the lock are recorded in the statement that locks. */
+  async function wrongPassword(account: Account, context: AttemptContext): Promise<PasswordOutcome> {
+    const lockedAt = clock.now();
+    const failed = failedEvent('wrong_password', account, context);
+    // The holder is emailed once, by the subscriber of the lock event (lock-notice.ts), never in this answer.
+    const locked = stampEvent({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, lockedAt);
+    const lockedNow = await lockouts.lockIfExhausted(account.id, lockout, lockedAt, { failed, locked });
+    await events.publishRecorded(failed);
+    if (lockedNow) await events.publishRecorded(locked);
     return { outcome: 'invalid' };
   }
 
@@ -79,15 +94,17 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
 
   return {
     async verifyPassword(login, password, context = {}) {
-      const account = login.length <= 320 ? await accounts.findByLogin(login.trim()) : null;
-      if (!account || !account.passwordHash || passwordLength(password) > PASSWORD_MAX_LENGTH) {
-        await verifyAgainstDummy(password);
-        return fail(!account ? 'unknown_account' : account.passwordHash ? 'password_too_long' : 'no_password', account, context);
-      }
+      const checkable = login.length <= 320 && passwordLength(password) <= PASSWORD_MAX_LENGTH;
       const reservedAt = clock.now();
-      const reservation = await lockouts.reserveAttempt(account.id, lockout, reservedAt);
-      if (!reservation.reserved) {
-        const lockedCheck = reservation.locked && (await lockouts.reserveLockedCheck(account.id, lockedCheckIntervalSeconds, clock.now()));
+      // The account and its reservation in one round trip (nothing is reserved for an account without a password).
+      const found = checkable ? await lockouts.reserveAttemptByLogin(login.trim(), lockout, reservedAt) : null;
+      const account = found ? found.account : login.length <= 320 ? await accounts.findByLogin(login.trim()) : null;
+      if (!found || !account || !account.passwordHash) {
+        await verifyAgainstDummy(password);
+        return fail(!account ? 'unknown_account' : !account.passwordHash ? 'no_password' : 'password_too_long', account, context);
+      }
+      if (!found.reserved) {
+        const lockedCheck = found.locked && (await lockouts.reserveLockedCheck(account.id, lockedCheckIntervalSeconds, clock.now()));
         if (!lockedCheck) {
           await verifyAgainstDummy(password);
           return fail('attempt_budget_exhausted', account, context);
@@ -95,20 +112,11 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
         if (!(await verifyPassword(account.passwordHash, password))) return fail('wrong_password', account, context);
         return lockedOutcome(account, context);
       }
-      const correct = await verifyPassword(account.passwordHash, password);
-      if (!correct) {
-        const lockedAt = clock.now();
-        const lockedNow = await lockouts.lockIfExhausted(account.id, lockout, lockedAt);
-        const result = await fail('wrong_password', account, context);
-        // The holder is emailed once, by the subscriber of this event (lock-notice.ts), never in this answer.
-        if (lockedNow) await events.publish({ type: 'account.locked', accountId: account.id, ip: context.ip, data: { factor: 'pwd' } }, lockedAt);
-        return result;
-      }
+      if (!(await verifyPassword(account.passwordHash, password))) return wrongPassword(account, context);
       // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
       await lockouts.releaseAttempt(account.id, reservedAt);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
-      const memberships = await accounts.listMemberships(account.id);
-      return { outcome: 'ok', account, memberships };
+      return { outcome: 'ok', account };
     },
   };
 }
