@@ -56,8 +56,11 @@ export interface EmailOtpFactor {
    *   (the wait is in the message); the store's error when the database fails.
    */
   send(account: Account, bindingId: string, context?: AttemptContext): Promise<CodeDelivery>;
-  /** The state of this sign-in's code, for the code page (`none` when the account is unknown). */
-  delivery(accountId: string, bindingId: string): Promise<CodeDelivery>;
+  /**
+   * The state of this sign-in's code, for the code page (`none` when the account is unknown). `sentTo`: the masked
+   * address the sign-in already holds (from {@link send}); the account is then not read.
+   */
+  delivery(accountId: string, bindingId: string, sentTo?: string): Promise<CodeDelivery>;
   /**
    * Checks a code for this sign-in against its unconsumed codes (RFC 8176 `amr`: `pwd`, `otp`, `mfa` on success).
    * A delivered earlier code still works while a newer one waits for delivery; a code whose email was delivered
@@ -124,7 +127,8 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
       return deliveryTo(account, bindingId);
     },
 
-    async delivery(accountId, bindingId) {
+    async delivery(accountId, bindingId, sentTo) {
+      if (sentTo) return { ...codeDeliveryOf(await emailOtps.listUnconsumed(accountId, bindingId), '', clock.now()), sentTo };
       const account = await deps.accounts.findById(accountId);
       return account ? deliveryTo(account, bindingId) : { state: 'none', sentTo: '', earlierCodeWorks: false };
     },

@@ -17,8 +17,9 @@ import { forgiveAttempt } from './throttle.js';
  * Renders the code page with what is true of this sign-in's code now: delivered, being sent, or failing
  * (identity's `CodeDelivery`).
  */
-export async function showCodePage(deps: InteractionDeps, page: StepPage, status: number, accountId: string, uid: string, extra: { message?: string; messageKind?: 'error' | 'info'; fieldErrors?: Record<string, string[]> } = {}) {
-  return codePage(page, status, { delivery: await deps.identity.emailOtp.delivery(accountId, uid), ...extra });
+export async function showCodePage(deps: InteractionDeps, page: StepPage, status: number, state: { accountId: string; sentTo: string }, uid: string, extra: { message?: string; messageKind?: 'error' | 'info'; fieldErrors?: Record<string, string[]> } = {}) {
+  // The masked address the step saved is shown as is (no account read); an empty one is looked up.
+  return codePage(page, status, { delivery: await deps.identity.emailOtp.delivery(state.accountId, uid, state.sentTo || undefined), ...extra });
 }
 
 const codeForm = z.object({
@@ -34,7 +35,7 @@ export function submitEmailOtp(deps: InteractionDeps): StepHandler {
     // An account asked for its authenticator app gets no emailed code unless it chose "Email me a code instead".
     if (state?.step !== 'password_verified' || state.factor === 'app') return signInPage(page, 403, { message: MESSAGES.passwordFirst });
     const input = codeForm.safeParse(req.body ?? {});
-    if (!input.success) return showCodePage(deps, page, 400, state.accountId, interaction.uid, { fieldErrors: toFieldErrors(input.error.issues) });
+    if (!input.success) return showCodePage(deps, page, 400, state, interaction.uid, { fieldErrors: toFieldErrors(input.error.issues) });
     const context = { ip: req.ip, clientId: String(interaction.params.client_id) };
     const result = await deps.identity.emailOtp.verify(state.accountId, interaction.uid, input.data.code, context);
     if (result.outcome === 'ok') {
@@ -43,6 +44,6 @@ export function submitEmailOtp(deps: InteractionDeps): StepHandler {
     }
     if (result.outcome === 'locked') return lockedPage(page);
     const message = result.outcome === 'expired' ? MESSAGES.codeExpired : MESSAGES.codeInvalid;
-    return showCodePage(deps, page, 401, state.accountId, interaction.uid, { message });
+    return showCodePage(deps, page, 401, state, interaction.uid, { message });
   };
 }

@@ -14,10 +14,16 @@ export interface LoginResult {
   organizationId: string | undefined;
 }
 
-/** Finishes the interaction; oidc-provider redirects (303) to the authorization endpoint to resume. */
-export function finishLogin(deps: InteractionDeps, req: Request, res: Response, login: LoginResult): Promise<void> {
-  const result = { login: { accountId: login.accountId, amr: login.amr }, [ACTING_ORGANIZATION_RESULT]: login.organizationId };
-  return deps.provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+/**
+ * Finishes the interaction and redirects (303) to the authorization endpoint to resume, as oidc-provider's
+ * `interactionFinished(…, { mergeWithLastSubmission: false })` does, but on the interaction this request already
+ * loaded (and checked against its cookie) instead of loading it again: one round trip fewer.
+ */
+export async function finishLogin(_deps: InteractionDeps, _req: Request, res: Response, login: LoginResult): Promise<void> {
+  const interaction = interactionOf(res);
+  interaction.result = { login: { accountId: login.accountId, amr: login.amr }, [ACTING_ORGANIZATION_RESULT]: login.organizationId };
+  await interaction.persist();
+  res.status(303).set({ Location: interaction.returnTo, 'Content-Length': '0' }).end();
 }
 
 /**

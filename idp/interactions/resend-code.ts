@@ -22,7 +22,7 @@ export function resendCode(deps: InteractionDeps): StepHandler {
       await deps.identity.emailOtp.send(view.account, interaction.uid, { ip: req.ip, clientId: String(interaction.params.client_id) });
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'rate_limited')) throw error;
-      return showCodePage(deps, page, 429, state.accountId, interaction.uid, { message: error.message });
+      return showCodePage(deps, page, 429, state, interaction.uid, { message: error.message });
     }
     // After the redirect the page shows whether the new code is on its way, delivered or failing.
     res.redirect(303, urlsOf(deps, interaction).show);

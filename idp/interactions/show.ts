@@ -19,7 +19,7 @@ export function showInteraction(deps: InteractionDeps): StepHandler {
     const state = readSignInState(interaction);
     if (!state) return signInPage(page, 200);
     if (state.step === 'password_verified' && state.factor === 'app') return appCodePage(page, 200, { emailFallback: deps.identity.authenticatorPolicy.emailFallback });
-    if (state.step === 'password_verified') return showCodePage(deps, page, 200, state.accountId, interaction.uid);
+    if (state.step === 'password_verified') return showCodePage(deps, page, 200, state, interaction.uid);
     if (state.step === 'registration_offered') return showRegistration(deps, page, state);
     const view = await deps.identity.accounts.findAccount(state.accountId);
     return organizationPage(page, 200, view?.memberships ?? []);
