@@ -1,13 +1,12 @@
 /**
  * The database half of readiness (`/readyz`): does the database answer, within a bound, and are its
  * migrations current? The probe never queues behind the request pool: on a PostgreSQL server it uses a
- * connection of its own (opened with a short connect and statement timeout, dropped on any failure); on the
- * embedded database it asks PGlite directly. A probe still running is never doubled up on.
+ * connection of its own (opened with a short connect and statement timeout, dropped on any failure), to the
+ * server or to the embedded database's worker socket. A probe still running is never doubled up on.
  */
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Database } from './database.js';
-import { embeddedStateOf } from './embedded-database.js';
 import { LATEST_APPLIED_MIGRATION_SQL, LATEST_MIGRATION_MILLIS } from './migrate.js';
 import { postgresConnectionOf } from './postgres-database.js';
 
@@ -82,15 +81,12 @@ export function createDatabaseProbe(database: Database, options: { timeoutSecond
   const { timeoutSeconds } = options;
   const connection = postgresConnectionOf(database);
   const dedicated = connection ? dedicatedConnection(connection.url, timeoutSeconds) : undefined;
-  const embedded = embeddedStateOf(database);
   const latest: LatestQuery =
     dedicated?.latest ??
-    (embedded
-      ? async () => (await embedded.pglite.query<{ latest: string | null }>(LATEST_APPLIED_MIGRATION_SQL)).rows[0]?.latest ?? null
-      : async () => {
-          const result = (await database.db.execute(sql.raw(LATEST_APPLIED_MIGRATION_SQL))) as unknown as { rows?: { latest: string | null }[] };
-          return result.rows?.[0]?.latest ?? null;
-        });
+    (async () => {
+      const result = (await database.db.execute(sql.raw(LATEST_APPLIED_MIGRATION_SQL))) as unknown as { rows?: { latest: string | null }[] };
+      return result.rows?.[0]?.latest ?? null;
+    });
   let pending: Promise<string | null> | undefined;
   const hung: DatabaseProbeResult = { ok: false, database: `did not answer within ${timeoutSeconds} s`, migrations: 'unknown' };
   return {

@@ -1,6 +1,7 @@
 /**
- * Opening the database: a PostgreSQL server through `pg`, or the embedded PostgreSQL (PGlite) in memory
- * or on disk. Every mode gives the same drizzle {@link Db} over `storage/schema.ts`, migrated.
+ * Opening the database: a PostgreSQL server, or the embedded PostgreSQL (PGlite, in a worker thread) in
+ * memory or on disk. Both are reached through a `pg` pool and drizzle's node-postgres driver, so every mode
+ * gives the same drizzle {@link Db} over `storage/schema.ts`, migrated, and runs the same code.
  */
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -11,7 +12,7 @@ import { openPostgresDatabase } from './postgres-database.js';
 /** The schema's tables, as drizzle sees them. */
 export type Schema = typeof schema;
 
-/** A drizzle database over {@link Schema}, usable with both drivers (node-postgres and PGlite). */
+/** A drizzle database over {@link Schema} (node-postgres driver). */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 /** A transaction opened with `db.transaction(async (tx) => …)`. */
@@ -27,18 +28,19 @@ export interface QueryClient {
 }
 
 /** The raw client that rate-limiter-flexible's PostgreSQL store runs on, as its `storeType`/`storeClient` options. */
-export type RateLimiterClient = { storeType: 'pool'; storeClient: QueryClient } | { storeType: 'client'; storeClient: QueryClient };
+export type RateLimiterClient = { storeType: 'pool'; storeClient: QueryClient };
 
 /** An open, migrated database. */
 export interface Database {
   db: Db;
-  /** `pglite`: embedded (in memory or on disk); `postgres`: a server reached through `pg`. */
+  /** `pglite`: embedded (in memory or on disk, served by a worker thread); `postgres`: a server. Both are reached through `pg`. */
   kind: 'pglite' | 'postgres';
-  /** The same database as a raw client, for rate-limiter-flexible (storage/sign-in-throttle.ts): the `pg` pool, or an adapter over PGlite. */
+  /** The same database as a raw client, for rate-limiter-flexible (storage/sign-in-throttle.ts): the `pg` pool. */
   rateLimiterClient: RateLimiterClient;
   /**
-   * Closes the pool or the embedded database; for an embedded database on disk also stops its CLI socket
-   * (see `serveEmbeddedDatabase`) and releases the folder lock. Idempotent.
+   * Ends the pool; for the embedded database then stops its sockets (the CLI's too, see
+   * `serveEmbeddedDatabase`), closes PGlite (on disk: everything written) and ends its worker thread, and
+   * releases the folder lock. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -68,13 +70,22 @@ export interface PostgresOptions {
   onPoolError?: (error: Error) => void;
 }
 
+/** What both embedded modes accept. */
+export interface EmbeddedOptions {
+  /**
+   * Called when the database's worker thread ended unexpectedly (a crash, or out of memory); queries fail
+   * with connection errors from then on. Default: throw, which ends the process with the reason.
+   */
+  onWorkerExit?: (error: Error) => void;
+}
+
 /** The embedded database in memory: for tests; gone when closed. */
-export interface MemoryOptions {
+export interface MemoryOptions extends EmbeddedOptions {
   memory: true;
 }
 
 /** The embedded database on disk, at `<dataDir>/pgdata`, owned by this process. */
-export interface DataDirOptions {
+export interface DataDirOptions extends EmbeddedOptions {
   /** Folder holding `pgdata/`, the lock, the pid file and the CLI socket; created when missing (unless `mustExist`). */
   dataDir: string;
   /** True: refuse (DomainError `not_found`, naming the folder) when `<dataDir>/pgdata` holds no database, instead of creating one (the CLI without `--init`). */
@@ -92,8 +103,8 @@ export type OpenDatabaseOptions = PostgresOptions | MemoryOptions | DataDirOptio
 /**
  * Opens the database and applies pending migrations.
  * - `{ url }`: a `pg` pool to a PostgreSQL server.
- * - `{ memory: true }`: an in-memory PGlite (tests).
- * - `{ dataDir }`: PGlite on disk at `<dataDir>/pgdata`, guarded by a folder lock so only one process opens it.
+ * - `{ memory: true }`: an in-memory PGlite (tests), in a worker thread, reached through a `pg` pool on a local socket.
+ * - `{ dataDir }`: the same on disk at `<dataDir>/pgdata`, guarded by a folder lock so only one process opens it.
  *
  * @throws EmbeddedDatabaseInUseError (DomainError `unavailable`) when another live process holds `dataDir`.
  * @throws the driver's error when the server cannot be reached or a migration fails.

@@ -1,46 +1,67 @@
 /**
  * The embedded PostgreSQL (PGlite): in memory for tests, or on disk at `<dataDir>/pgdata` under the folder
- * lock. One PGlite instance is one PostgreSQL backend: its in-process queries and transactions are
- * serialized by PGlite's own transaction mutex.
+ * lock. PGlite runs in a worker thread of its own (storage/embedded-worker.ts), off the event loop, and
+ * serves the PostgreSQL wire protocol on a unix socket in a private temporary folder; the app reaches it
+ * with a `pg` pool and drizzle's node-postgres driver, exactly as a PostgreSQL server
+ * (storage/postgres-database.ts). One PGlite is one backend: the worker's queue serializes the
+ * connections' transactions (storage/socket-session-queue.ts).
  */
 import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { DomainError } from '../lib/index.js';
-import type { DataDirOptions, Database, Db, MemoryOptions, QueryClient } from './database.js';
+import type { DataDirOptions, Database, MemoryOptions } from './database.js';
 import { createEmbeddedDataFolder, EMBEDDED_START_PARAMS, freshDataFolderTemplate, isMissingOrEmpty } from './embedded-initdb.js';
+import type { EmbeddedWorkerData, EmbeddedWorkerReply, EmbeddedWorkerRequest } from './embedded-worker.js';
 import { lockDataDir } from './folder-lock.js';
-import { migrateEmbedded } from './migrate.js';
-import * as schema from './schema.js';
+import { openPostgresDatabase } from './postgres-database.js';
+
+/** The port number in socket file names (`.s.PGSQL.<port>`), as `pg` expects it: `{ host: <folder>, port }`. */
+export const EMBEDDED_SOCKET_PORT = 5432;
+
+/**
+ * Connections of the app's pool to the worker. PGlite runs one statement at a time, so more connections add
+ * no parallelism; a few keep the worker busy while the event loop handles the previous answer.
+ */
+const EMBEDDED_POOL_SIZE = 8;
+
+let wasmModule: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * PGlite's `pglite.wasm`, compiled once per process (V8 compiles it off the event loop) and handed to every
+ * worker: a second database in the same process (tests open several) then starts without compiling it again.
+ */
+function pgliteWasmModule(): Promise<WebAssembly.Module> {
+  return (wasmModule ??= (async () => {
+    const wasm = path.join(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), 'pglite.wasm');
+    // `WebAssembly` is a global of Node's; the compiler's libraries here declare only its types.
+    const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } };
+    return wasmApi.compile(await readFile(wasm));
+  })());
+}
 
 /** What storage keeps about an embedded database beyond its {@link Database} face. */
 export interface EmbeddedState {
-  pglite: PGlite;
   /** Absolute data folder; null in memory. */
   dataDir: string | null;
-  /** Run (in reverse order) before PGlite closes, e.g. stopping the CLI socket. */
-  beforeClose: Array<() => Promise<void>>;
+  /** Sends a request to the worker and waits for its answer. @throws Error with the worker's message, or when the worker is gone. */
+  request(request: DistributiveOmit<EmbeddedWorkerRequest, 'id'>): Promise<void>;
+  /** The worker thread (tests end it to see a crash surface). */
+  worker: Worker;
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const states = new WeakMap<Database, EmbeddedState>();
 
-/** The PGlite behind `database`; undefined when it is a PostgreSQL server. */
+/** The worker behind `database`; undefined when it is a PostgreSQL server. */
 export function embeddedStateOf(database: Database): EmbeddedState | undefined {
   return states.get(database);
-}
-
-/**
- * `pg`'s `query({ text, values })` over PGlite, for libraries that take a raw client (rate-limiter-flexible).
- * PGlite has no named prepared statements, so `name` is ignored; `rowCount` is the rows returned, or affected.
- */
-export function pgliteQueryClient(pglite: PGlite): QueryClient {
-  return {
-    async query({ text, values }) {
-      const result = await pglite.query<Record<string, unknown>>(text, values);
-      return { rows: result.rows, rowCount: result.rows.length || (result.affectedRows ?? 0) };
-    },
-  };
 }
 
 /** True when `<dataDir>/pgdata` holds a PostgreSQL data folder (PGlite writes `PG_VERSION` when it creates one). */
@@ -48,25 +69,95 @@ export function embeddedDatabaseExists(dataDir: string): boolean {
   return existsSync(path.join(path.resolve(dataDir), 'pgdata', 'PG_VERSION'));
 }
 
+let workerScript: Promise<URL> | undefined;
+
 /**
- * Starts PGlite without ever running initdb in this process (storage/embedded-initdb.ts): a new folder is
- * made by a child process that exits, a memory database loads a copy of a fresh folder; every one runs with
- * {@link EMBEDDED_START_PARAMS} (16 MB shared buffers). Measured with `bench/memory.ts` (`npm start`, PGlite
- * 0.5.14, Node 20, RSS of the process tree): the server process's peak on a first start 962 → 374 MB (the
- * initdb child peaks at about 600 MB and exits), idle after it 638 → 396 MB, after a restart 513 → 423 MB,
- * peak under load 586 → 472 MB. A folder that exists without `PG_VERSION` and is not empty is left to PGlite.
+ * The worker's script. Compiled, `embedded-worker.js` beside this module. From the TypeScript sources (tsx,
+ * vitest: development and tests only) esbuild — tsx's own compiler — bundles `embedded-worker.ts` with its one
+ * local import into `node_modules/.cache/connect-iam/embedded-worker-<hash>.mjs` once per process, where the
+ * packages it imports resolve: starting a worker under tsx's loader measured 0.55 s more CPU per database,
+ * which every test file pays.
  */
-async function startPglite(dataDir: string | null): Promise<PGlite> {
-  if (!dataDir) return PGlite.create({ loadDataDir: await freshDataFolderTemplate(), startParams: EMBEDDED_START_PARAMS });
+function embeddedWorkerScript(): Promise<URL> {
+  if (!import.meta.url.endsWith('.ts')) return Promise.resolve(new URL('./embedded-worker.js', import.meta.url));
+  return (workerScript ??= (async () => {
+    const esbuild = await import('esbuild');
+    const built = await esbuild.build({ entryPoints: [fileURLToPath(new URL('./embedded-worker.ts', import.meta.url))], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+    const code = built.outputFiles[0]!.text;
+    const folder = fileURLToPath(new URL('../node_modules/.cache/connect-iam/', import.meta.url));
+    const file = path.join(folder, `embedded-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    const present = await stat(file).then(() => true, () => false);
+    if (!present) {
+      await mkdir(folder, { recursive: true });
+      const partial = `${file}.${process.pid}`;
+      await writeFile(partial, code);
+      await rename(partial, file);
+    }
+    return pathToFileURL(file);
+  })());
+}
+
+/** Prepares what the worker opens: an existing data folder (made by initdb's child process when missing), or the memory template. */
+async function workerSource(dataDir: string | null): Promise<Pick<EmbeddedWorkerData, 'pgdata' | 'template'>> {
+  if (!dataDir) return { pgdata: null, template: await freshDataFolderTemplate() };
   const pgdata = path.join(dataDir, 'pgdata');
+  // A folder that exists without `PG_VERSION` and is not empty is left to PGlite.
   if (!embeddedDatabaseExists(dataDir) && (await isMissingOrEmpty(pgdata))) await createEmbeddedDataFolder(pgdata);
-  return PGlite.create(pgdata, { startParams: EMBEDDED_START_PARAMS });
+  return { pgdata, template: null };
+}
+
+/** The worker's first message: resolves on `ready`, rejects on `failed` or when the thread ends first. */
+function workerReady(worker: Worker): Promise<void> {
+  return new Promise<void>((ready, failed) => {
+    const onExit = (code: number) => failed(new Error(`the embedded database worker ended while starting (exit code ${code})`));
+    worker.once('error', failed);
+    worker.once('exit', onExit);
+    worker.once('message', (reply: EmbeddedWorkerReply) => {
+      worker.off('error', failed);
+      worker.off('exit', onExit);
+      if ('op' in reply && reply.op === 'ready') ready();
+      else failed(Object.assign(new Error('message' in reply ? reply.message : 'the embedded database worker failed to start'), 'stack' in reply && reply.stack ? { stack: reply.stack } : {}));
+    });
+  });
+}
+
+/** Request/answer over the worker's port; a request pending when the thread ends is rejected. */
+function requester(worker: Worker): { request: EmbeddedState['request']; gone(error: Error): void } {
+  let next = 1;
+  const pending = new Map<number, { done(): void; failed(error: Error): void }>();
+  let ended: Error | undefined;
+  worker.on('message', (reply: EmbeddedWorkerReply) => {
+    if (!('id' in reply)) return;
+    const waiter = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.ok) waiter?.done();
+    else waiter?.failed(new Error(reply.message));
+  });
+  return {
+    request(request) {
+      if (ended) return Promise.reject(ended);
+      const id = next++;
+      return new Promise<void>((done, failed) => {
+        pending.set(id, { done, failed });
+        worker.postMessage({ ...request, id } as EmbeddedWorkerRequest);
+      });
+    },
+    gone(error) {
+      ended = error;
+      for (const waiter of pending.values()) waiter.failed(error);
+      pending.clear();
+    },
+  };
 }
 
 /**
- * Opens PGlite in memory or on disk and migrates it.
+ * Opens PGlite in its worker (in memory or on disk), connects a `pg` pool to it and migrates it.
+ * A worker that ends unexpectedly afterwards (a crash, or out of memory) makes every query fail with a
+ * connection error (so `/readyz` answers 503) and calls `onWorkerExit`; by default that throws, which ends
+ * the process with the reason: a server without its database cannot recover by itself.
  * @throws DomainError `not_found` (naming the absolute folder) with `mustExist` when `dataDir` holds no database;
- *   nothing is created then. EmbeddedDatabaseInUseError when another live process holds `dataDir`.
+ *   nothing is created then. EmbeddedDatabaseInUseError when another live process holds `dataDir`. The
+ *   worker's error when PGlite cannot start (e.g. a damaged data folder), or a migration's.
  */
 export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptions): Promise<Database> {
   const dataDir = 'dataDir' in options ? path.resolve(options.dataDir) : null;
@@ -74,32 +165,61 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
     throw new DomainError('not_found', `no connect-iam database in ${dataDir}/ (DATA_DIR, resolved from the working directory); point DATA_DIR at the server's data folder, or pass --init to create a new database there`, { expose: true });
   }
   const releaseLock = dataDir ? await lockDataDir(dataDir, 'dataDir' in options ? options.onLockCompromised : undefined) : async () => undefined;
-  let pglite: PGlite | undefined;
-  try {
-    pglite = await startPglite(dataDir);
-    await migrateEmbedded(pglite);
-  } catch (error) {
-    await pglite?.close().catch(() => undefined);
+  // The app's socket lives in a folder only this user may enter (mkdtemp makes it 0700), removed on close.
+  const socketDir = await mkdtemp(path.join(tmpdir(), 'connect-iam-db-'));
+  const onWorkerExit =
+    options.onWorkerExit ??
+    ((error: Error) => {
+      throw error;
+    });
+  let worker: Worker | undefined;
+  let closing = false;
+  const cleanUp = async () => {
+    await rm(socketDir, { recursive: true, force: true });
     await releaseLock();
+  };
+  try {
+    const [source, wasm, script] = await Promise.all([workerSource(dataDir), pgliteWasmModule(), embeddedWorkerScript()]);
+    const data: EmbeddedWorkerData = { ...source, startParams: EMBEDDED_START_PARAMS, socketPath: path.join(socketDir, `.s.PGSQL.${EMBEDDED_SOCKET_PORT}`), idleInTransactionTimeoutSeconds: 30, wasmModule: wasm };
+    worker = new Worker(script, { workerData: data });
+    await workerReady(worker);
+  } catch (error) {
+    await worker?.terminate();
+    await cleanUp();
     throw error;
   }
-  const client = pglite;
-  const state: EmbeddedState = { pglite: client, dataDir, beforeClose: [] };
-  let closed: Promise<void> | undefined;
-  const database: Database = {
-    db: drizzle({ client, schema }) as unknown as Db,
-    kind: 'pglite',
-    rateLimiterClient: { storeType: 'client', storeClient: pgliteQueryClient(client) },
-    close: () =>
-      (closed ??= (async () => {
-        try {
-          for (const step of state.beforeClose.reverse()) await step().catch(() => undefined);
-          if (!client.closed) await client.close();
-        } finally {
-          await releaseLock();
-        }
-      })()),
+  const thread = worker;
+  // An unreferenced worker does not keep the process alive; the pool's connections decide that, as with a server.
+  thread.unref();
+  const { request, gone } = requester(thread);
+  thread.on('error', (error) => gone(error));
+  thread.once('exit', (code) => {
+    const error = new Error(`the embedded database worker ended${closing ? '' : ' unexpectedly'} (exit code ${code})`);
+    gone(error);
+    if (!closing) onWorkerExit(error);
+  });
+
+  const close = async () => {
+    try {
+      closing = true;
+      await request({ op: 'close' }).catch(() => undefined);
+      await thread.terminate();
+    } finally {
+      await cleanUp();
+    }
   };
-  states.set(database, state);
+  let database: Database;
+  try {
+    const url = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}&port=${EMBEDDED_SOCKET_PORT}`;
+    // Waits are bounded generously: every connection queues behind the others' statements in the one backend.
+    database = await openPostgresDatabase(
+      { url, poolSize: EMBEDDED_POOL_SIZE, connectTimeoutSeconds: 30, statementTimeoutSeconds: 30, idleInTransactionTimeoutSeconds: 30 },
+      { kind: 'pglite', afterClose: close },
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  states.set(database, { dataDir, request, worker: thread });
   return database;
 }

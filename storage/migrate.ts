@@ -3,12 +3,9 @@
  * The folder is resolved from this module's URL, so it works from any working directory.
  */
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type pg from 'pg';
 
 /** Absolute path of `storage/migrations/`. */
@@ -36,14 +33,10 @@ export async function hasMigrationsTable(pool: pg.Pool): Promise<boolean> {
 /** Key of the PostgreSQL advisory lock that serializes migrations of instances starting together. */
 const MIGRATION_LOCK_KEY = 0x636f6e6e; // "conn"
 
-/** Applies pending migrations to an embedded database (one connection, so no lock is needed). */
-export async function migrateEmbedded(client: PGlite): Promise<void> {
-  await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
-}
-
 /**
  * Applies pending migrations on one pooled connection holding a session advisory lock, so N instances
- * starting at once against one server apply each migration exactly once.
+ * starting at once against one server apply each migration exactly once. The embedded database is migrated
+ * the same way, through its worker's socket.
  * @throws the driver's error when the server is unreachable or a migration fails (nothing is half-applied:
  *   drizzle runs the pending migrations in one transaction).
  */

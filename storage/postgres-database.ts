@@ -57,13 +57,21 @@ async function withUnboundedPool<T>(url: string, connectTimeoutSeconds: number, 
   }
 }
 
+/** How storage/embedded-database.ts uses this path for the embedded database, served by its worker on a socket. */
+export interface PoolDatabaseExtras {
+  /** The {@link Database.kind} to report (default `postgres`). */
+  kind?: Database['kind'];
+  /** Run after the pool has ended, as part of `close()` (the embedded database stops its worker). */
+  afterClose?: () => Promise<void>;
+}
+
 /**
  * Migrates the database at `options.url` (on a connection of its own), then opens the bounded pool, which ends
  * when the returned database is closed.
  * @throws DomainError `not_found` with `mustExist` when the database has no connect-iam schema; the driver's
  *   error when the server cannot be reached or a migration fails.
  */
-export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
+export async function openPostgresDatabase(options: PostgresOptions, extras: PoolDatabaseExtras = {}): Promise<Database> {
   const bounds: PostgresBounds = {
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? 3,
     statementTimeoutSeconds: options.statementTimeoutSeconds ?? 5,
@@ -83,7 +91,14 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   pool.on('connect', (client) => void client.on('error', onError));
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   let closed: Promise<void> | undefined;
-  const database: Database = { db, kind: 'postgres', rateLimiterClient: { storeType: 'pool', storeClient: pool }, close: () => (closed ??= pool.end()) };
+  const close = async () => {
+    try {
+      await pool.end();
+    } finally {
+      await extras.afterClose?.();
+    }
+  };
+  const database: Database = { db, kind: extras.kind ?? 'postgres', rateLimiterClient: { storeType: 'pool', storeClient: pool }, close: () => (closed ??= close()) };
   connections.set(database, { url: options.url, bounds });
   return database;
 }
