@@ -70,13 +70,17 @@ export async function issueRefreshToken(ctx: OidcContext, client: OidcClient, so
 /**
  * The refresh token a token request presented again after it was rotated (RFC 9700 §4.14.2): oidc-provider
  * then revokes the grant (sequential reuse), or the adapter does when two requests raced with one token
- * (storage's conditional consume, whose error says `already_consumed`). Undefined when the request is no reuse.
+ * (storage's conditional consume, whose error says `already_consumed`). The adapter consumes the presented token
+ * when it saves the rotated one, so a lost race fails after oidc-provider recorded the rotation: the presented
+ * token is then `RotatedRefreshToken`. Undefined when the request is no reuse.
  */
 export function reusedRefreshToken(ctx: OidcContext, error: { reason?: unknown }): OidcToken | undefined {
   const { entities } = ctx.oidc;
+  if (ctx.oidc.route !== 'token' || (ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type !== 'refresh_token') return undefined;
+  if (error.reason === 'already_consumed') return entities.RotatedRefreshToken ?? entities.RefreshToken;
   const presented = entities.RefreshToken;
-  if (ctx.oidc.route !== 'token' || !presented || entities.RotatedRefreshToken) return undefined;
-  return presented.consumed || error.reason === 'already_consumed' ? presented : undefined;
+  if (!presented || entities.RotatedRefreshToken) return undefined;
+  return presented.consumed ? presented : undefined;
 }
 
 /**

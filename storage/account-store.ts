@@ -94,14 +94,24 @@ export function createAccountStore(db: Db): AccountStore {
     if (updated.length === 0) throw new DomainError('not_found', 'The account does not exist.');
   }
 
+  /**
+   * The view's statement, prepared once (drizzle builds it once; `pg` sends it as a named statement, parsed once
+   * per connection): it runs on every token, userinfo and sign-in request (issue 10 §3).
+   */
+  let viewStatement: ReturnType<typeof prepareView> | undefined;
+  function prepareView() {
+    return db
+      .select({ ...getTableColumns(accounts), memberships: membershipsJson })
+      .from(accounts)
+      .where(eq(accounts.id, sql.placeholder('id')))
+      .limit(1)
+      .prepare('accounts_find_view');
+  }
+
   /** {@link AccountStore.findView}: one statement. */
   async function findView(id: string): Promise<AccountView | null> {
     if (!isUuid(id)) return null;
-    const [row] = await db
-      .select({ ...getTableColumns(accounts), memberships: membershipsJson })
-      .from(accounts)
-      .where(eq(accounts.id, id))
-      .limit(1);
+    const [row] = await (viewStatement ??= prepareView()).execute({ id });
     if (!row) return null;
     const { memberships: json, ...account } = row;
     // pg parses `json` itself; PGlite may hand the text over.

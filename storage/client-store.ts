@@ -115,6 +115,62 @@ export interface ClientStore {
 }
 
 
+/**
+ * How long, in seconds, {@link createClientLookup} keeps a client by default. A client written through a store
+ * of this process is seen at once; a change made by another instance or the CLI is seen within this bound.
+ */
+export const CLIENT_CACHE_SECONDS = 5;
+
+/** Per database: writes of clients through the stores of this process, so lookups drop what they read before. */
+const clientWrites = new WeakMap<object, number>();
+const noteClientWrite = (database: Database) => clientWrites.set(database.db, (clientWrites.get(database.db) ?? 0) + 1);
+
+/** Options of {@link createClientLookup}. */
+export interface ClientLookupOptions {
+  /** How long a found client is kept, in seconds (default {@link CLIENT_CACHE_SECONDS}; 0 turns the cache off). */
+  ttlSeconds?: number;
+  /** Most clients kept at once (default 1000); the oldest goes first. */
+  maxEntries?: number;
+  /** Milliseconds of a monotonic clock (default `performance.now`). */
+  nowMs?: () => number;
+}
+
+/**
+ * A cached {@link ClientStore.find} for the token, userinfo and authorization endpoints, which read the calling
+ * client on every request (issue 10 §3). A found client is kept `ttlSeconds`; an unknown one is never kept, so a
+ * client registered anywhere is found at once. Every write through a client store of this process on the same
+ * database empties the cache; another instance or the CLI changing a client is seen within `ttlSeconds`. Only
+ * client metadata is kept — nothing about accounts, whose status and functions are read on every request.
+ * @throws as {@link ClientStore.find}.
+ */
+export function createClientLookup(database: Database, keys: Buffer | SealingKeys, options: ClientLookupOptions = {}): (clientId: string) => Promise<ClientRecord | null> {
+  const store = createClientStore(database, keys);
+  const ttlMs = (options.ttlSeconds ?? CLIENT_CACHE_SECONDS) * 1000;
+  const maxEntries = options.maxEntries ?? 1000;
+  const nowMs = options.nowMs ?? (() => performance.now());
+  const kept = new Map<string, { found: Promise<ClientRecord | null>; at: number }>();
+  let seenWrites = clientWrites.get(database.db) ?? 0;
+  return (clientId) => {
+    if (ttlMs <= 0) return store.find(clientId);
+    const writes = clientWrites.get(database.db) ?? 0;
+    if (writes !== seenWrites) {
+      kept.clear();
+      seenWrites = writes;
+    }
+    const now = nowMs();
+    const entry = kept.get(clientId);
+    if (entry && now - entry.at < ttlMs) return entry.found;
+    kept.delete(clientId);
+    if (kept.size >= maxEntries) kept.delete(kept.keys().next().value!);
+    const found = store.find(clientId);
+    const mine = { found, at: now };
+    kept.set(clientId, mine);
+    const forget = () => kept.get(clientId) === mine && kept.delete(clientId);
+    found.then((client) => client ?? forget(), forget);
+    return found;
+  };
+}
+
 /** Field errors of a service registration: no redirect URIs, at least one function, distinct. */
 function serviceProblems(client: NewClient, service: ServiceGrant, errors: FieldErrors): void {
   if (client.redirectUris.length || client.postLogoutRedirectUris.length || client.initiateLoginUri || client.backchannelLogoutUri) {
@@ -207,6 +263,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
       const { row, clientSecret } = rowOf(client, now);
       try {
         await db.insert(oidcClients).values(row);
+        noteClientWrite(database);
       } catch (error) {
         if (foreignKeyViolation(error)) throw validationError({ organization: ['No such organization.'] }, 'The client is not valid.');
         if (uniqueViolation(error) === null) throw error;
@@ -218,6 +275,7 @@ export function createClientStore(database: Database, keys: Buffer | SealingKeys
     async ensure(client, now = new Date()) {
       const { row } = rowOf(client, now);
       await db.insert(oidcClients).values(row).onConflictDoNothing({ target: oidcClients.clientId });
+      noteClientWrite(database);
       const stored = await find(client.clientId);
       if (!stored) throw new Error(`client ${client.clientId} vanished right after being registered`);
       return stored as ClientRecord<SecretOf<typeof client>>;

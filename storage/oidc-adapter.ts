@@ -8,6 +8,17 @@
  * then the grant is revoked with a tombstone (tokens the winner saves afterwards are never found) and
  * `errors.InvalidGrant` is thrown, which oidc-provider answers with 400 `invalid_grant`.
  *
+ * Round trips (issue 10 §3), within one oidc-provider request (its `ctx`, from oidc-provider's own
+ * `Provider.ctx`; nothing is kept past the request):
+ * - A code or token is read together with its Grant in one statement; oidc-provider's `Grant.find` of that grant
+ *   in the same request is then answered from that read, once (oidc-models.ts `findModelById`).
+ * - A refresh token's `consume` at the token endpoint is carried out by the statement that saves its rotated
+ *   successor: the old token is marked consumed and the new one inserted only if this request consumed it, so of
+ *   two requests racing with one token exactly one gets a new token, and the loser's error is the same
+ *   `InvalidGrant` (`already_consumed`), with the grant revoked. A request that fails before saving the
+ *   successor consumes nothing and issues nothing.
+ * - Clients are kept a few seconds (client-store.ts `createClientLookup`).
+ *
  * Codes, tokens, session ids and user codes are stored as keyed hashes, without their plain value in the
  * payload (oidc-model-secrets.ts): what oidc-provider passes in is hashed here, and what it reads back is the
  * payload it saved.
@@ -16,15 +27,24 @@
 import * as oidcProvider from 'oidc-provider';
 import { eq, inArray, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock, type SealingKeys } from '../lib/index.js';
-import { createClientStore, type ClientRecord } from './client-store.js';
+import { CLIENT_CACHE_SECONDS, createClientLookup, type ClientRecord } from './client-store.js';
 import { isHttpsUri } from './client-uris.js';
 import type { Database } from './database.js';
 import { REVOKED_GRANT_RETENTION_SECONDS, revokeGrantOn } from './oidc-grant-revocation.js';
 import { createModelSecrets } from './oidc-model-secrets.js';
-import { consumeModel, destroyByGrantId, destroyModel, findModel, idIn, rekeyModel, upsertModel, type OidcPayload } from './oidc-models.js';
+import { consumeAndUpsertModel, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, upsertModel, type OidcPayload } from './oidc-models.js';
 import { oidcModels } from './schema.js';
 
-const { InvalidGrant } = (oidcProvider as unknown as { errors: { InvalidGrant: new (detail?: string) => Error } }).errors;
+const { errors, Provider } = oidcProvider as unknown as { errors: { InvalidGrant: new (detail?: string) => Error }; Provider: { ctx: object | undefined } };
+const { InvalidGrant } = errors;
+
+/** What the adapter keeps for one request (oidc-provider's `ctx`). */
+interface RequestState {
+  /** Grants read with a code or token, by grant id: the payload, or null when it was not found. */
+  grants: Map<string, OidcPayload | null>;
+  /** A refresh token's consume, carried out when its rotated successor is saved. */
+  pendingConsume?: { ids: string[] };
+}
 
 /** Options of {@link createOidcAdapter}. */
 export interface OidcAdapterOptions {
@@ -35,6 +55,16 @@ export interface OidcAdapterOptions {
   encryptionKey: Buffer | SealingKeys;
   /** Source of `now` for expiry (default: the wall clock). */
   clock?: Clock;
+  /**
+   * How long a client read from `oidc_clients` is kept, in seconds (default {@link CLIENT_CACHE_SECONDS}; 0: read it
+   * on every request). Clients written in this process are seen at once, others within this bound (client-store.ts).
+   */
+  clientCacheSeconds?: number;
+  /**
+   * The current oidc-provider request (its Koa `ctx`), or undefined outside one; default oidc-provider's own
+   * `Provider.ctx` (its AsyncLocalStorage). What the adapter reuses within a request is keyed by it.
+   */
+  requestContext?: () => object | undefined;
   /** Minimum life of a revoked grant's tombstone, in seconds (default 14 days; keep ≥ the longest token TTL). */
   revokedGrantRetentionSeconds?: number;
 }
@@ -114,19 +144,68 @@ const LABELS: Record<string, string> = { AuthorizationCode: 'authorization code'
 export function createOidcAdapter(database: Database, options: OidcAdapterOptions): new (model: string) => OidcAdapter {
   const { db } = database;
   const clock = options.clock ?? systemClock;
-  const clients = createClientStore(database, options.encryptionKey);
+  const findClient = createClientLookup(database, options.encryptionKey, { ttlSeconds: options.clientCacheSeconds ?? CLIENT_CACHE_SECONDS });
   const retention = options.revokedGrantRetentionSeconds ?? REVOKED_GRANT_RETENTION_SECONDS;
   const secrets = createModelSecrets(options.encryptionKey);
 
-  /** Finds the `model` row matching `where`, gives back the payload oidc-provider saved, and re-keys a row found under a previous key. */
-  async function findRestored(model: string, where: SQL, known: { id?: string; userCode?: string }): Promise<OidcPayload | undefined> {
-    const preferredId = known.id === undefined ? undefined : secrets.idsOf(model, known.id)[0];
-    const row = await findModel(db, model, where, clock.now(), preferredId);
-    if (!row) return undefined;
+  const requestContext = options.requestContext ?? (() => Provider.ctx);
+  const requests = new WeakMap<object, RequestState>();
+  /** The state of the current request, created when `create`; undefined outside a request. */
+  function requestState(create: boolean): RequestState | undefined {
+    const ctx = requestContext();
+    if (!ctx) return undefined;
+    let state = requests.get(ctx);
+    if (!state && create) requests.set(ctx, (state = { grants: new Map() }));
+    return state;
+  }
+  const routeOf = () => (requestContext() as { oidc?: { route?: string } } | undefined)?.oidc?.route;
+
+  /** Gives back the payload oidc-provider saved from a `model` row, and re-keys a row found under a previous key. */
+  async function restored(model: string, row: { id: string; payload: OidcPayload }, known: { id?: string; userCode?: string }): Promise<OidcPayload> {
     const { payload, id } = secrets.restore(model, row.id, row.payload, known);
     const currentId = id === undefined ? undefined : secrets.idsOf(model, id)[0];
     if (currentId !== undefined && currentId !== row.id) await rekeyModel(db, model, row.id, currentId);
     return payload;
+  }
+
+  /** Finds the `model` row matching `where` (not by id) and gives back its payload. */
+  async function findRestored(model: string, where: SQL, known: { userCode?: string }): Promise<OidcPayload | undefined> {
+    const row = await findModel(db, model, where, clock.now());
+    return row ? restored(model, row, known) : undefined;
+  }
+
+  /** Finds a model by its id; a code's or token's Grant read with it is kept for this request's `Grant.find`. */
+  async function findById(model: string, id: string): Promise<OidcPayload | undefined> {
+    if (model === 'Grant') {
+      const state = requestState(false);
+      if (state?.grants.has(id)) {
+        const grant = state.grants.get(id);
+        state.grants.delete(id);
+        return grant ?? undefined;
+      }
+    }
+    const ids = secrets.idsOf(model, id);
+    const row = await findModelById(db, model, ids, clock.now(), ids[0]);
+    if (!row) return undefined;
+    const { grantId } = row;
+    if (grantId !== null) {
+      const state = requestState(true);
+      state?.grants.set(grantId, row.grant && secrets.restore('Grant', grantId, row.grant, { id: grantId }).payload);
+    }
+    return restored(model, row, { id });
+  }
+
+  /** Forgets what this request read of `grantId`: it is being changed. */
+  const forgetGrant = (grantId: string) => requestState(false)?.grants.delete(grantId);
+
+  /** The refusal of a code or token that was already used (or is gone), after revoking its grant. */
+  async function refuseReuse(model: string, grantId: string | null, now: Date): Promise<never> {
+    if (grantId) {
+      forgetGrant(grantId);
+      await revokeGrantOn(db, grantId, now, retention);
+    }
+    // `reason` lets the provider's listeners tell a lost race from other refusals (a reused refresh token).
+    throw Object.assign(new InvalidGrant(`${LABELS[model] ?? model} already used`), { reason: 'already_consumed' });
   }
 
   return class PostgresOidcAdapter implements OidcAdapter {
@@ -138,15 +217,23 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
 
     async upsert(id: string, payload: OidcPayload, expiresIn?: number) {
       if (this.model === 'Client') throw new Error('clients are registered through the client store, not oidc-provider');
-      await upsertModel(db, this.model, secrets.toStored(this.model, id, payload), expiresIn, clock.now());
+      if (this.model === 'Grant') forgetGrant(id);
+      const stored = secrets.toStored(this.model, id, payload);
+      const now = clock.now();
+      const state = this.model === 'RefreshToken' ? requestState(false) : undefined;
+      const pending = state?.pendingConsume;
+      if (!pending) return upsertModel(db, this.model, stored, expiresIn, now);
+      state.pendingConsume = undefined;
+      const result = await consumeAndUpsertModel(db, 'RefreshToken', pending.ids, this.model, stored, expiresIn, now);
+      if (!result.consumed) await refuseReuse('RefreshToken', result.grantId, now);
     }
 
     async find(id: string) {
       if (this.model === 'Client') {
-        const client = await clients.find(id);
+        const client = await findClient(id);
         return client ? clientMetadata(client) : undefined;
       }
-      return findRestored(this.model, idIn(secrets.idsOf(this.model, id)), { id });
+      return findById(this.model, id);
     }
 
     findByUid(uid: string) {
@@ -159,20 +246,25 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
 
     async destroy(id: string) {
       if (this.model === 'Client') throw new Error('clients are removed through the client store, not oidc-provider');
+      if (this.model === 'Grant') forgetGrant(id);
       await destroyModel(db, this.model, secrets.idsOf(this.model, id));
     }
 
     revokeByGrantId(grantId: string) {
+      forgetGrant(grantId);
       return destroyByGrantId(db, grantId);
     }
 
     async consume(id: string) {
+      const ids = secrets.idsOf(this.model, id);
+      if (this.model === 'RefreshToken' && routeOf() === 'token') {
+        // Rotation: the successor's save consumes it (see the module comment).
+        requestState(true)!.pendingConsume = { ids };
+        return;
+      }
       const now = clock.now();
-      const result = await consumeModel(db, this.model, secrets.idsOf(this.model, id), now);
-      if (result.consumed) return;
-      if (result.grantId) await revokeGrantOn(db, result.grantId, now, retention);
-      // `reason` lets the provider's listeners tell a lost race from other refusals (a reused refresh token).
-      throw Object.assign(new InvalidGrant(`${LABELS[this.model] ?? this.model} already used`), { reason: 'already_consumed' });
+      const result = await consumeModel(db, this.model, ids, now);
+      if (!result.consumed) await refuseReuse(this.model, result.grantId, now);
     }
   };
 }

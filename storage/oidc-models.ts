@@ -3,6 +3,10 @@
  * while it has not expired and its grant has no tombstone (see oidc-grant-revocation.ts). The ids and payloads
  * given here are already the stored ones (oidc-model-secrets.ts: keyed hashes, bearer values removed); lookups
  * take every id a model may be stored under during a key rotation, the current key's first.
+ *
+ * The statements of every protocol request (find by id, save, consume, consume-and-save) are prepared once per
+ * database and sent as named statements (`pg` parses each once per connection; drizzle builds each once), so a
+ * token or userinfo request spends neither query building nor parsing on them (issue 10 §3).
  */
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { addSeconds } from '../lib/index.js';
@@ -19,14 +23,25 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
 
 const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const placeholder = (name: string) => sql.placeholder(name);
 
+/** Not expired at `$now` (a placeholder, ISO 8601). */
+const live = sql`(${oidcModels.expiresAt} is null or ${oidcModels.expiresAt} > ${placeholder('now')}::timestamptz)`;
+/** Its grant (its own id for a Grant) has no tombstone. */
+const notRevoked = sql`not exists (select 1 from ${oidcRevokedGrants} where ${oidcRevokedGrants.grantId} = coalesce(${oidcModels.grantId}, case when ${oidcModels.kind} = 'Grant' then ${oidcModels.id} end))`;
 /**
- * Saves (inserts or replaces) a model; `expiresInSeconds` undefined means no expiry. Never un-consumes a row,
- * and keeps the row's user code when the payload saved has none (a DeviceCode loaded by its id).
+ * The live, unrevoked Grant a row belongs to, read in the row's own statement: the payload oidc-provider saved,
+ * or null. Its filters are {@link live} and {@link notRevoked} as a Grant's own lookup applies them. (The outer
+ * column is written out: drizzle leaves a selected column's table off, and `grant_id` would then be `g`'s.)
  */
-export async function upsertModel(db: Db, kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date): Promise<void> {
+const grantOfRow = sql<Record<string, unknown> | string | null>`(select g.payload from oidc_models g where g.kind = 'Grant' and g.id = "oidc_models"."grant_id"
+  and (g.expires_at is null or g.expires_at > ${placeholder('now')}::timestamptz)
+  and not exists (select 1 from oidc_revoked_grants r where r.grant_id = g.id))`;
+
+/** The row as `oidc_models` takes it, from what the adapter saves. */
+function rowOf(kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date) {
   const { id, payload } = model;
-  const row = {
+  return {
     kind,
     id,
     payload,
@@ -37,23 +52,135 @@ export async function upsertModel(db: Db, kind: string, model: StoredModel, expi
     expiresAt: typeof expiresInSeconds === 'number' ? addSeconds(now, expiresInSeconds) : null,
     consumedAt: typeof payload.consumed === 'number' ? new Date(payload.consumed * 1000) : null,
   };
-  await db
-    .insert(oidcModels)
-    .values(row)
-    .onConflictDoUpdate({
-      target: [oidcModels.kind, oidcModels.id],
-      set: { ...row, consumedAt: sql`coalesce(${oidcModels.consumedAt}, excluded.consumed_at)`, userCode: sql`coalesce(excluded.user_code, ${oidcModels.userCode})` },
-    });
+}
+
+/** What an upsert changes on an existing row: never un-consumes it, keeps its user code when the new one has none. */
+const onSave = {
+  target: [oidcModels.kind, oidcModels.id],
+  set: {
+    payload: sql`excluded.payload`,
+    grantId: sql`excluded.grant_id`,
+    userCode: sql`coalesce(excluded.user_code, ${oidcModels.userCode})`,
+    uid: sql`excluded.uid`,
+    accountId: sql`excluded.account_id`,
+    expiresAt: sql`excluded.expires_at`,
+    consumedAt: sql`coalesce(${oidcModels.consumedAt}, excluded.consumed_at)`,
+  },
+};
+
+/** The named statements of one database (see the module comment). */
+function prepare(db: Db) {
+  const byId = and(eq(oidcModels.kind, placeholder('kind')), sql`${oidcModels.id} = any(${placeholder('ids')}::text[])`);
+  const unconsumed = and(byId, isNull(oidcModels.consumedAt));
+  const consumedNow = {
+    consumedAt: sql`${placeholder('now')}::timestamptz`,
+    payload: sql`${oidcModels.payload} || jsonb_build_object('consumed', ${placeholder('nowEpoch')}::bigint)`,
+  };
+  const consumed = db.$with('consumed').as(db.update(oidcModels).set(consumedNow).where(unconsumed).returning({ id: oidcModels.id }));
+  const newRow = sql`select ${placeholder('newKind')}::text, ${placeholder('newId')}::text, ${placeholder('payload')}::jsonb, ${placeholder('grantId')}::text,
+    ${placeholder('userCode')}::text, ${placeholder('uid')}::text, ${placeholder('accountId')}::text, ${placeholder('expiresAt')}::timestamptz,
+    ${placeholder('consumedAt')}::timestamptz from consumed`;
+  return {
+    find: db
+      .select({ id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt, grantId: oidcModels.grantId, grant: grantOfRow })
+      .from(oidcModels)
+      .where(and(byId, live, notRevoked))
+      .orderBy(desc(sql`${oidcModels.id} = ${placeholder('preferredId')}`))
+      .limit(1)
+      .prepare('oidc_models_find'),
+    upsert: db
+      .insert(oidcModels)
+      .values({
+        kind: placeholder('kind'), id: placeholder('id'), payload: placeholder('payload'), grantId: placeholder('grantId'), userCode: placeholder('userCode'),
+        // Timestamps go as ISO 8601 text (or null, which a column's encoder would refuse).
+        uid: placeholder('uid'), accountId: placeholder('accountId'), expiresAt: sql`${placeholder('expiresAt')}::timestamptz`, consumedAt: sql`${placeholder('consumedAt')}::timestamptz`,
+      })
+      .onConflictDoUpdate(onSave)
+      .prepare('oidc_models_upsert'),
+    consume: db.update(oidcModels).set(consumedNow).where(unconsumed).returning({ id: oidcModels.id }).prepare('oidc_models_consume'),
+    consumeAndInsert: db.with(consumed).insert(oidcModels).select(newRow).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare('oidc_models_consume_insert'),
+  };
+}
+
+const prepared = new WeakMap<Db, ReturnType<typeof prepare>>();
+function statementsOf(db: Db): ReturnType<typeof prepare> {
+  let statements = prepared.get(db);
+  if (!statements) prepared.set(db, (statements = prepare(db)));
+  return statements;
+}
+
+/**
+ * Saves (inserts or replaces) a model; `expiresInSeconds` undefined means no expiry. Never un-consumes a row,
+ * and keeps the row's user code when the payload saved has none (a DeviceCode loaded by its id).
+ */
+export async function upsertModel(db: Db, kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date): Promise<void> {
+  const row = rowOf(kind, model, expiresInSeconds, now);
+  await statementsOf(db).upsert.execute({ ...row, expiresAt: row.expiresAt?.toISOString() ?? null, consumedAt: row.consumedAt?.toISOString() ?? null });
+}
+
+/**
+ * Marks the model of `consumedKind` stored under one of `consumedIds` consumed and saves `model` (as
+ * {@link upsertModel}), in one statement: the save happens only when this call consumed the row (`… WHERE
+ * consumed_at IS NULL`), so of N concurrent callers exactly one saves. For a rotated refresh token: the old one is
+ * used up exactly when its successor exists.
+ * @returns `{ consumed: true }` for the caller that consumed and saved; otherwise as {@link consumeModel}, nothing saved.
+ */
+export async function consumeAndUpsertModel(
+  db: Db,
+  consumedKind: string,
+  consumedIds: string[],
+  kind: string,
+  model: StoredModel,
+  expiresInSeconds: number | undefined,
+  now: Date,
+): Promise<{ consumed: true } | { consumed: false; grantId: string | null }> {
+  const row = rowOf(kind, model, expiresInSeconds, now);
+  const saved = await statementsOf(db).consumeAndInsert.execute({
+    kind: consumedKind, ids: consumedIds, now: now.toISOString(), nowEpoch: epochSeconds(now),
+    newKind: row.kind, newId: row.id, payload: JSON.stringify(row.payload), grantId: row.grantId, userCode: row.userCode, uid: row.uid, accountId: row.accountId,
+    expiresAt: row.expiresAt?.toISOString() ?? null, consumedAt: row.consumedAt?.toISOString() ?? null,
+  });
+  if (saved.length >= 1) return { consumed: true };
+  return { consumed: false, grantId: await grantIdOf(db, consumedKind, consumedIds) };
 }
 
 /** Rows whose id is one of `ids` (a model's ids under the current and previous keys). */
 export const idIn = (ids: string[]): SQL => inArray(oidcModels.id, ids);
 
+/** A live model as {@link findModel} finds it. */
+export interface FoundModel {
+  /** Its row id. */
+  id: string;
+  /** Its payload, with `consumed` set when consumed. */
+  payload: OidcPayload;
+}
+
+/** The payload with `consumed` from the row's column when the payload lacks it. */
+function withConsumed(stored: Record<string, unknown>, consumedAt: Date | null): OidcPayload {
+  const payload: OidcPayload = { ...stored };
+  if (consumedAt && typeof payload.consumed !== 'number') payload.consumed = epochSeconds(consumedAt);
+  return payload;
+}
+
 /**
- * The live model of `kind` matching `where` — preferring the row whose id is `preferredId` — with `consumed`
- * set when consumed, and its row id; undefined otherwise.
+ * The live model of `kind` stored under one of `ids` — preferring the row whose id is `preferredId` — and, in the
+ * same statement, the live Grant it belongs to (`grantId`: the row's grant, null for kinds without one; `grant`:
+ * its payload, or null when there is none, or it expired or was revoked). oidc-provider loads a token's Grant right after the token at the token, userinfo and
+ * introspection endpoints; reading both at once saves that round trip.
  */
-export async function findModel(db: Db, kind: string, where: SQL, now: Date, preferredId?: string): Promise<{ id: string; payload: OidcPayload } | undefined> {
+export async function findModelById(db: Db, kind: string, ids: string[], now: Date, preferredId?: string): Promise<(FoundModel & { grantId: string | null; grant: Record<string, unknown> | null }) | undefined> {
+  const [row] = await statementsOf(db).find.execute({ kind, ids, now: now.toISOString(), preferredId: preferredId ?? '' });
+  if (!row) return undefined;
+  // pg parses jsonb itself; a driver may hand the text over.
+  const grant = typeof row.grant === 'string' ? (JSON.parse(row.grant) as Record<string, unknown>) : row.grant;
+  return { id: row.id, payload: withConsumed(row.payload, row.consumedAt), grantId: row.grantId, grant: grant ?? null };
+}
+
+/**
+ * The live model of `kind` matching `where` (a Session by `uid`, a DeviceCode by user code) — preferring the
+ * row whose id is `preferredId` — with `consumed` set when consumed, and its row id; undefined otherwise.
+ */
+export async function findModel(db: Db, kind: string, where: SQL, now: Date, preferredId?: string): Promise<FoundModel | undefined> {
   const revoked = sql`exists (select 1 from ${oidcRevokedGrants} where ${oidcRevokedGrants.grantId} = coalesce(${oidcModels.grantId}, case when ${oidcModels.kind} = 'Grant' then ${oidcModels.id} end))`;
   const [row] = await db
     .select({ id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt })
@@ -61,10 +188,7 @@ export async function findModel(db: Db, kind: string, where: SQL, now: Date, pre
     .where(and(eq(oidcModels.kind, kind), where, or(isNull(oidcModels.expiresAt), sql`${oidcModels.expiresAt} > ${now.toISOString()}::timestamptz`), sql`not ${revoked}`))
     .orderBy(desc(sql`${oidcModels.id} = ${preferredId ?? ''}`))
     .limit(1);
-  if (!row) return undefined;
-  const payload: OidcPayload = { ...row.payload };
-  if (row.consumedAt && typeof payload.consumed !== 'number') payload.consumed = epochSeconds(row.consumedAt);
-  return { id: row.id, payload };
+  return row ? { id: row.id, payload: withConsumed(row.payload, row.consumedAt) } : undefined;
 }
 
 /**
@@ -81,21 +205,21 @@ export async function rekeyModel(db: Db, kind: string, fromId: string, toId: str
   }
 }
 
+/** The grant id of the model of `kind` stored under one of `ids`, or null when there is no such row or grant. */
+async function grantIdOf(db: Db, kind: string, ids: string[]): Promise<string | null> {
+  const [row] = await db.select({ grantId: oidcModels.grantId }).from(oidcModels).where(and(eq(oidcModels.kind, kind), idIn(ids)));
+  return row?.grantId ?? null;
+}
+
 /**
  * Marks a model consumed with one conditional UPDATE (`… WHERE consumed_at IS NULL`); `ids` are the row ids it
  * may be stored under.
  * @returns `{ consumed: true }` for exactly one caller; otherwise whether the row exists and its grant id.
  */
 export async function consumeModel(db: Db, kind: string, ids: string[], now: Date): Promise<{ consumed: true } | { consumed: false; grantId: string | null }> {
-  const key = and(eq(oidcModels.kind, kind), idIn(ids));
-  const updated = await db
-    .update(oidcModels)
-    .set({ consumedAt: now, payload: sql`${oidcModels.payload} || jsonb_build_object('consumed', ${epochSeconds(now)}::bigint)` })
-    .where(and(key, isNull(oidcModels.consumedAt)))
-    .returning({ id: oidcModels.id });
+  const updated = await statementsOf(db).consume.execute({ kind, ids, now: now.toISOString(), nowEpoch: epochSeconds(now) });
   if (updated.length >= 1) return { consumed: true };
-  const [row] = await db.select({ grantId: oidcModels.grantId }).from(oidcModels).where(key);
-  return { consumed: false, grantId: row?.grantId ?? null };
+  return { consumed: false, grantId: await grantIdOf(db, kind, ids) };
 }
 
 /** Deletes one model, under whichever of `ids` it is stored. */
