@@ -15,6 +15,8 @@ import { oidcClients } from '../../storage/schema.js';
 import { startCliHarness, type CliHarness } from '../support/cli.js';
 
 const KEY = Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, 'base64');
+/** Each `iam` call is a new tsx process opening the embedded database: seconds apiece on a loaded machine. */
+const CLI_TEST_TIMEOUT_MS = 180_000;
 
 describe('client create --public / --jwks-file / --jwks-uri (npm run iam)', () => {
   let cli: CliHarness;
@@ -36,7 +38,7 @@ describe('client create --public / --jwks-file / --jwks-uri (npm run iam)', () =
       expect(await clients.find('spa-app')).toMatchObject({ tokenEndpointAuthMethod: 'none', allowRefresh: true });
       expect(await clients.find('web-app')).toBeNull();
     });
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('registers a private_key_jwt client from a JWK Set file or a jwks_uri, refusing private keys', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -63,7 +65,7 @@ describe('client create --public / --jwks-file / --jwks-uri (npm run iam)', () =
       const problem = await clients.create({ clientId: 'pkhttp-app', redirectUris: ['https://pk.example.com/cb'], postLogoutRedirectUris: [], firstParty: true, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://pk.example.com/jwks.json' }).catch((e: { fieldErrors?: unknown }) => e.fieldErrors);
       expect(problem).toEqual({ jwksUri: ['"http://pk.example.com/jwks.json" must use https.'] });
     });
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('stores no client secret for public and private_key_jwt clients, a sealed one for the secret methods', async () => {
     await cli.withDatabase(async (database) => {
