@@ -17,7 +17,7 @@ import { addAuthenticatorCommands } from './cli-authenticator.js';
 import { authenticationOf, type AuthenticationOptions } from './cli-client-authentication.js';
 import { createOperations } from './operations.js';
 import { readSecretFromStdin } from './read-secret.js';
-import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring.js';
+import { configuredMailer, sealingKeysOf, wireIdentity } from './wiring-identity.js';
 
 type Output = (human: string, json: unknown) => void;
 
