@@ -43,6 +43,15 @@ export function configurePasswordHashing(limits: PasswordHashingLimits): void {
   queueLimit = Math.max(0, Math.floor(limits.queueLimit));
 }
 
+/**
+ * The gate's load now: `running` argon2 computations (at most `concurrency`), `waiting` ones queued for a slot
+ * plus admitted flows holding a place (together at most `queueLimit`), and the limits in force. For tests and
+ * diagnostics: it shows that a flood never makes the work or its queue grow past the limits.
+ */
+export function passwordHashingLoad(): { running: number; waiting: number; limits: PasswordHashingLimits } {
+  return { running: limit.activeCount, waiting: limit.pendingCount + reserved, limits: { concurrency: limit.concurrency, queueLimit } };
+}
+
 /** @throws DomainError `unavailable` when every slot and every queue place is taken. */
 function refuseWhenFull(): void {
   if (limit.activeCount + limit.pendingCount + reserved < limit.concurrency + queueLimit) return;
