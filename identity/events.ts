@@ -22,6 +22,8 @@ export const EVENT_TYPES = {
   'authenticator.removed': 'The account holder removed their authenticator app (after a fresh code); they sign in with emailed codes. Every other session and grant of the account ended (data.grants, data.sessions, data.clients, data.logouts).',
   'authenticator.reset': 'An administrator removed the account\'s authenticator app (account reset-factor); the person was emailed.',
   'authenticator.reregistration_skipped': 'At sign-in the person chose "Skip this step" for a re-registration campaign (data.campaignId) or the registration offer.',
+  'passkey.registered': 'The account holder registered a passkey on the account page (after a recent sign-in), verified against ISSUER\'s origin and RP ID with user verification: data.passkeyId, data.name, data.aaguid (the authenticator model, null when it gave none), data.deviceType (singleDevice or multiDevice), data.backedUp, data.userVerified (true: the authenticator verified the person), data.notified (the holder was emailed).',
+  'passkey.removed': 'The account holder removed one of their passkeys on the account page (after a recent sign-in): data.passkeyId, data.name, data.notified. It can no longer sign in.',
   'account.preferred_factor_changed': 'The account holder chose their default second factor (data.factor: app or email).',
   'account.password_changed': 'The account holder changed their password on the account page (current password checked). Every other session and grant of the account ended (data.grants, data.sessions, data.clients, data.logouts).',
   'campaign.created': 'The operator created a re-registration campaign (data: registeredBefore, effectiveFrom, skipUntil).',

@@ -22,6 +22,7 @@ import { createMailDelivery, DEFAULT_MAIL_DELIVERY_SETTINGS, type MailDelivery, 
 import { createOutboxMailer } from './mail/outbox-mailer.js';
 import { listUndeliveredMail, type UndeliveredMailView } from './mail/undelivered.js';
 import { createSftpService, type SftpService } from './sftp/index.js';
+import { createPasskeyService, relyingPartyOf, type PasskeyService } from './factors/passkey/index.js';
 import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings } from './recovery/password-recovery.js';
 
 export * from './model.js';
@@ -45,6 +46,7 @@ export { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength, 
 export * from './recovery/stores.js';
 export * from './change-requests/index.js';
 export * from './sftp/index.js';
+export * from './factors/passkey/index.js';
 export { phoneDigits, phonesMatch } from './recovery/phone.js';
 export { describeDuration } from './recovery/emails.js';
 export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext, type LinkPurpose } from './recovery/password-recovery.js';
@@ -95,6 +97,8 @@ export interface Identity {
   changeRequests: ChangeRequestService;
   /** SSH keys and source ranges of ECP SFTP accounts (reads; registrations are change requests). */
   sftp: SftpService;
+  /** Passkeys (WebAuthn) of the account page: registration and removal. */
+  passkeys: PasskeyService;
   /**
    * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
    * adds polling for retries and other processes' messages; `stop()` before the database closes.
@@ -133,6 +137,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
     recovery,
     changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, sftp: stores.sftp, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
     sftp: createSftpService({ store: stores.sftp, clock }),
+    passkeys: createPasskeyService({ passkeys: stores.passkeys, events, mailer, clock, relyingParty: relyingPartyOf(issuer, deps.displayName), displayName: deps.displayName }),
     mailDelivery,
     listUndeliveredMail: (limit) => listUndeliveredMail(stores.mailOutbox, limit),
     stores,

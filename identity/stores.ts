@@ -6,6 +6,7 @@ import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
 import type { SftpStore } from './sftp/stores.js';
+import type { PasskeyStore } from './factors/passkey/stores.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
@@ -210,6 +211,8 @@ export interface IdentityStores {
   mailOutbox: MailOutboxStore;
   /** SSH keys and source ranges for ECP over SFTP (identity/sftp/stores.ts). */
   sftp: SftpStore;
+  /** Passkeys (WebAuthn credentials) and their ceremonies' challenges (identity/factors/passkey/stores.ts). */
+  passkeys: PasskeyStore;
 }
 
 /**

@@ -18,6 +18,7 @@ import { createPasswordResetStore, supersedeOlderOn } from './password-reset-sto
 import { createRateLimitStore } from './rate-limit-store.js';
 import { translateInvalidText } from './postgres-errors.js';
 import { createSftpStore } from './sftp-store.js';
+import { createPasskeyStore } from './passkey-store.js';
 
 /**
  * Implements identity/'s {@link IdentityStores} on `database` (PostgreSQL or PGlite alike).
@@ -42,6 +43,7 @@ export function createIdentityStores(database: Database, keys: SealingKeys = { c
     campaigns: createCampaignStore(db),
     changeRequests: createChangeRequestStore(db),
     sftp: createSftpStore(db),
+    passkeys: createPasskeyStore(db),
     // What a delivered message makes usable is recorded in the transaction that marks it sent.
     mailOutbox: createMailOutboxStore(db, keys, outbox, {
       email_otp: otpDeliveredStep,

@@ -1,6 +1,6 @@
 /**
  * Recent authentication before a change to an authentication factor (ASVS 5.0 V7.5.1): registering, replacing
- * or removing the authenticator app needs a sign-in (password and second factor) at most `maxAgeSeconds` old
+ * or removing the authenticator app, and registering or removing a passkey, needs a sign-in (password and second factor) at most `maxAgeSeconds` old
  * (`REAUTHENTICATION_MAX_AGE_SECONDS`, default 300). An older sign-in is sent through the IdP with `prompt=login`
  * (OIDC Core §3.1.2.1) as the account page's client (account-client.ts) and comes back to the account page, at
  * the form it was using, with a note that it may go on.
@@ -18,7 +18,12 @@ export const REAUTHENTICATED_ACTIONS = {
   register: 'You signed in again. You can now register your authenticator app.',
   replace: 'You signed in again. Enter the current code from your app to replace it.',
   remove: 'You signed in again. Enter the current code from your app to remove it.',
+  passkey_register: 'You signed in again. You can now register a passkey.',
+  passkey_remove: 'You signed in again. You can now remove the passkey.',
 } as const;
+
+/** The section of the account page each action returns to. */
+const SECTION_OF: Record<ReauthenticatedAction, string> = { register: 'app', replace: 'app', remove: 'app', passkey_register: 'passkeys', passkey_remove: 'passkeys' };
 
 /** One of {@link REAUTHENTICATED_ACTIONS}. */
 export type ReauthenticatedAction = keyof typeof REAUTHENTICATED_ACTIONS;
@@ -71,7 +76,7 @@ export function reauthenticated(deps: ReauthenticationDeps) {
   return (req: Request, res: Response): void => {
     const action = req.query.state;
     const resumed = isAction(action) && typeof req.query.error !== 'string' && isRecentSignIn(accountSessionOf(res), deps.maxAgeSeconds);
-    res.redirect(303, resumed ? `${deps.accountPath}?resume=${action}#app` : deps.accountPath);
+    res.redirect(303, resumed ? `${deps.accountPath}?resume=${action}#${SECTION_OF[action]}` : deps.accountPath);
   };
 }
 
