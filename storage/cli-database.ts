@@ -5,14 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
 import { DomainError } from '../lib/index.js';
-import { openDatabase, type Database, type Db } from './database.js';
+import { openDatabase, type Database } from './database.js';
 import { EMBEDDED_SOCKET_PORT, embeddedSocketPath } from './embedded-socket.js';
 import { isDataDirLocked, readLockOwner } from './folder-lock.js';
-import { migratePostgres } from './migrate.js';
-import * as schema from './schema.js';
+import { openPostgresDatabase } from './postgres-database.js';
 
 /** A database opened for the CLI, saying how it was reached. */
 export interface CliDatabase extends Database {
@@ -21,8 +18,9 @@ export interface CliDatabase extends Database {
 }
 
 /**
- * Opens the database for one CLI command. Through the socket, `kind` is `pglite` (the engine) while the
- * driver is `pg`; the connection pool has one connection, as the embedded database has one backend.
+ * Opens the database for one CLI command. Through the socket, `kind` is `pglite` (the engine) and the
+ * connection pool has one connection, as the embedded database has one backend; the driver is `pg` in every
+ * case, as for the server itself.
  * Unless `init` is true, an existing database is required: a CLI pointed at the wrong folder or server must
  * not quietly create an empty one and report success.
  * @param options.dataDir - resolved against the working directory (give config's absolute `dataDir`).
@@ -40,14 +38,12 @@ export async function openDatabaseForCli(options: { url?: string | undefined; da
     const owner = await readLockOwner(dataDir);
     throw new DomainError('unavailable', `the embedded database in ${dataDir}/ is in use by pid ${owner?.pid ?? 'unknown'}, which serves no CLI socket; stop it and retry`, { expose: true });
   }
-  const pool = new pg.Pool({ host: dataDir, port: EMBEDDED_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis: 5000 });
-  pool.on('error', () => undefined);
+  const url = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dataDir)}&port=${EMBEDDED_SOCKET_PORT}`;
   try {
-    await migratePostgres(pool);
+    // Statements wait their turn behind the server's in the one backend: bounds as generous as the server's own pool.
+    const database = await openPostgresDatabase({ url, poolSize: 1, connectTimeoutSeconds: 5, statementTimeoutSeconds: 30, idleInTransactionTimeoutSeconds: 30 }, { kind: 'pglite' });
+    return Object.assign(database, { via: 'socket' as const });
   } catch (error) {
-    await pool.end();
     throw new DomainError('unavailable', `could not use the embedded database through ${embeddedSocketPath(dataDir)}: ${(error as Error).message}`, { expose: true, cause: error });
   }
-  let closed: Promise<void> | undefined;
-  return { db: drizzle({ client: pool, schema }) as unknown as Db, kind: 'pglite', via: 'socket', rateLimiterClient: { storeType: 'pool', storeClient: pool }, close: () => (closed ??= pool.end()) };
 }

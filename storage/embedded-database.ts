@@ -49,6 +49,8 @@ function pgliteWasmModule(): Promise<WebAssembly.Module> {
 export interface EmbeddedState {
   /** Absolute data folder; null in memory. */
   dataDir: string | null;
+  /** The app's socket file (in a private temporary folder; `pg` connects with `{ host: <its folder>, port: 5432 }`). */
+  socketPath: string;
   /** Sends a request to the worker and waits for its answer. @throws Error with the worker's message, or when the worker is gone. */
   request(request: DistributiveOmit<EmbeddedWorkerRequest, 'id'>): Promise<void>;
   /** The worker thread (tests end it to see a crash surface). */
@@ -167,6 +169,7 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
   const releaseLock = dataDir ? await lockDataDir(dataDir, 'dataDir' in options ? options.onLockCompromised : undefined) : async () => undefined;
   // The app's socket lives in a folder only this user may enter (mkdtemp makes it 0700), removed on close.
   const socketDir = await mkdtemp(path.join(tmpdir(), 'connect-iam-db-'));
+  const socketPath = path.join(socketDir, `.s.PGSQL.${EMBEDDED_SOCKET_PORT}`);
   const onWorkerExit =
     options.onWorkerExit ??
     ((error: Error) => {
@@ -180,7 +183,7 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
   };
   try {
     const [source, wasm, script] = await Promise.all([workerSource(dataDir), pgliteWasmModule(), embeddedWorkerScript()]);
-    const data: EmbeddedWorkerData = { ...source, startParams: EMBEDDED_START_PARAMS, socketPath: path.join(socketDir, `.s.PGSQL.${EMBEDDED_SOCKET_PORT}`), idleInTransactionTimeoutSeconds: 30, wasmModule: wasm };
+    const data: EmbeddedWorkerData = { ...source, startParams: EMBEDDED_START_PARAMS, socketPath, idleInTransactionTimeoutSeconds: 30, wasmModule: wasm };
     worker = new Worker(script, { workerData: data });
     await workerReady(worker);
   } catch (error) {
@@ -220,6 +223,6 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
     await close();
     throw error;
   }
-  states.set(database, { dataDir, request, worker: thread });
+  states.set(database, { dataDir, socketPath, request, worker: thread });
   return database;
 }

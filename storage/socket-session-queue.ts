@@ -21,10 +21,14 @@
  * Sync are held until it arrives. Measured with PGlite 0.5.14 on Node 20, a `select $1` then costs 0.5 ms of
  * PGlite's time instead of 1.7 ms (PGlite's own `query()` takes 1.8–2.3 ms).
  *
+ * PGlite's one session also holds every connection's named prepared statements: names get a per-connection
+ * prefix here, and a connection's statements are closed when it ends (storage/embedded-worker-statements.ts).
+ *
  * Relies on `PGlite._runExclusiveTransaction` (public in its type declarations, underscore-named):
  * re-check this file when upgrading @electric-sql/pglite.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import { closeStatements, scopeNames } from './embedded-worker-statements.js';
 
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
 
@@ -73,6 +77,8 @@ export class SocketSessionQueue {
   readonly #idleTimeouts = new Map<number, number>();
   /** Per connection: messages held until the Sync (or another message) that lets them run together. */
   readonly #held = new Map<number, Uint8Array[]>();
+  /** Per connection: the (scoped) names of the statements it prepared, closed when it ends. */
+  readonly #statements = new Map<number, Set<string>>();
 
   constructor(db: PGlite, options: SocketSessionQueueOptions) {
     this.#db = db;
@@ -109,14 +115,23 @@ export class SocketSessionQueue {
     this.#cleared.delete(handlerId);
     this.#idleTimeouts.delete(handlerId);
     this.#held.delete(handlerId);
-    if (this.#owner !== handlerId) return;
+    const statements = this.#statements.get(handlerId);
+    this.#statements.delete(handlerId);
+    const owner = this.#owner === handlerId;
+    if (!owner) {
+      if (!statements) return;
+      await this.#take(handlerId);
+    }
     try {
       await this.#db.runExclusive(async () => {
-        // ROLLBACK aborts an explicit block or an implicit one (Execute without Sync); Sync ends a
-        // half-sent extended-protocol exchange; a second ROLLBACK covers a block whose ROLLBACK was skipped.
-        await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
-        await this.#db.execProtocolRaw(SYNC);
-        if (this.#db.isInTransaction()) await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
+        if (owner) {
+          // ROLLBACK aborts an explicit block or an implicit one (Execute without Sync); Sync ends a
+          // half-sent extended-protocol exchange; a second ROLLBACK covers a block whose ROLLBACK was skipped.
+          await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
+          await this.#db.execProtocolRaw(SYNC);
+          if (this.#db.isInTransaction()) await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
+        }
+        if (statements) await this.#db.execProtocolRaw(closeStatements(statements));
       });
     } finally {
       this.#giveBack();
@@ -128,8 +143,14 @@ export class SocketSessionQueue {
     return this.#chains.size;
   }
 
-  async #run(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+  async #run(handlerId: number, original: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     if (this.#cleared.has(handlerId)) throw new Error('Handler disconnected');
+    const { message, prepared } = scopeNames(original, `c${handlerId}:`);
+    if (prepared) {
+      const names = this.#statements.get(handlerId);
+      if (names) names.add(prepared);
+      else this.#statements.set(handlerId, new Set([prepared]));
+    }
     const held = this.#held.get(handlerId);
     if (mayWaitForSync(message)) {
       if (held) held.push(message);

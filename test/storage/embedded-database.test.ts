@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../lib/index.js';
-import { createIdentityStores, EmbeddedDatabaseInUseError, openDatabase, openDatabaseForCli, serveEmbeddedDatabase, type Database } from '../../storage/index.js';
+import { embeddedStateOf } from '../../storage/embedded-database.js';
+import { createDatabaseProbe, createIdentityStores, EmbeddedDatabaseInUseError, openDatabase, openDatabaseForCli, serveEmbeddedDatabase, type Database } from '../../storage/index.js';
 import { usingPostgresServer } from '../support/database.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -134,5 +135,82 @@ describe.skipIf(usingPostgresServer)('the embedded database belongs to one proce
     await writeFile(path.join(dataDir, 'connect-iam.pid'), JSON.stringify({ pid: dead, hostname: hostname(), startedAt: new Date().toISOString() }));
     server = await openDatabase({ dataDir });
     expect(server.kind).toBe('pglite');
+  });
+});
+
+describe.skipIf(usingPostgresServer)('the embedded database runs in a worker thread of its own', () => {
+  let database: Database | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  }, 60_000);
+
+  it('keeps the event loop free while a long statement runs, and answers through pg as a server does', SLOW, async () => {
+    database = await openDatabase({ memory: true });
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    const result = (await database.db.execute(sql`select count(*)::int as n from generate_series(1, 3000000)`)) as unknown as { rows: { n: number }[]; command: string };
+    const took = performance.now() - started;
+    clearInterval(ticker);
+    expect(result.rows).toEqual([{ n: 3_000_000 }]);
+    expect(result.command).toBe('SELECT'); // pg's result shape: the node-postgres driver, as on a server
+    expect(took).toBeGreaterThan(150);
+    // In-process PGlite held the event loop for the whole statement; a worker leaves it to timers and requests.
+    expect(longestGap).toBeLessThan(took / 2);
+  });
+
+  it("keeps each connection's named prepared statements apart, though PGlite has one session for all", SLOW, async () => {
+    database = await openDatabase({ memory: true });
+    const pool = database.rateLimiterClient.storeClient;
+    // pg prepares a named statement once per connection: 24 at once use several pooled connections, each preparing it.
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => pool.query({ name: 'hot-query', text: 'select $1::int as n', values: [i] })));
+    expect(answers.map((a) => a.rows[0]!.n)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    // Another connection may give the same name to another statement, as in its own PostgreSQL session.
+    const client = new pg.Client({ host: path.dirname(embeddedStateOf(database)!.socketPath), port: 5432, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    try {
+      expect((await client.query({ name: 'hot-query', text: "select 'mine' as n" })).rows).toEqual([{ n: 'mine' }]);
+      expect((await client.query({ name: 'hot-query', text: "select 'mine' as n" })).rows).toEqual([{ n: 'mine' }]);
+    } finally {
+      await client.end();
+    }
+    expect((await pool.query({ name: 'hot-query', text: 'select $1::int as n', values: [7] })).rows).toEqual([{ n: 7 }]);
+  });
+
+  it('fails queries at once and reports the worker when it ends unexpectedly, instead of hanging', SLOW, async () => {
+    const exits: Error[] = [];
+    database = await openDatabase({ memory: true, onWorkerExit: (error) => exits.push(error) });
+    const probe = createDatabaseProbe(database, { timeoutSeconds: 1 });
+    expect(await probe.check()).toMatchObject({ ok: true, database: 'ok', migrations: 'ok' });
+    await embeddedStateOf(database)!.worker.terminate();
+    const failed = await within(Promise.resolve(database.db.execute(sql`select 1`)).then(() => 'answered', () => 'failed'), 10_000);
+    expect(failed).toBe('failed');
+    expect(exits.map((e) => e.message)).toEqual([expect.stringMatching(/^the embedded database worker ended unexpectedly \(exit code \d+\)$/)]);
+    expect(await probe.check()).toMatchObject({ ok: false, database: 'unreachable' });
+    await probe.close();
+  });
+
+  it('writes everything to disk on close, and the next process to open the folder reads it', SLOW, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ciam-flush-'));
+    try {
+      database = await openDatabase({ dataDir });
+      await database.db.execute(sql`create table scratch (v text)`);
+      await database.db.execute(sql`insert into scratch values ('written before close')`);
+      await database.close();
+      database = undefined;
+      expect(await readdir(dataDir)).toEqual(['pgdata']); // lock, pid file and CLI socket gone
+      database = await openDatabase({ dataDir });
+      expect(await values(database)).toEqual(['written before close']);
+    } finally {
+      await database?.close();
+      database = undefined;
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
