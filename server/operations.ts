@@ -65,6 +65,7 @@ export interface OperatorOperations {
   organizations: {
     /** Creates an organization. @throws DomainError `validation_failed`, `conflict` (name or participant ID taken). */
     create(input: { name: string; participantIds: string[] }): Promise<Organization>;
+    /** Every organization with its participant IDs. */
     list(): Promise<Organization[]>;
   };
   accounts: {
@@ -74,6 +75,7 @@ export interface OperatorOperations {
     unlock(login: string): Promise<{ userId: string; wasLocked: boolean }>;
     /** Grants the operator role (the console's operator screens). @throws DomainError `not_found`. */
     grantOperator(login: string): Promise<{ userId: string; operator: true; changed: boolean }>;
+    /** Revokes the operator role; `changed` is false when the account did not hold it. @throws DomainError `not_found`. */
     revokeOperator(login: string): Promise<{ userId: string; operator: false; changed: boolean }>;
     /** Removes the account's authenticator app; the person falls back to emailed codes and is emailed. */
     resetFactor(login: string): Promise<{ userId: string; removed: boolean }>;
@@ -92,6 +94,7 @@ export interface OperatorOperations {
   campaigns: {
     /** Creates an authenticator re-registration campaign. @throws DomainError `validation_failed`. */
     create(input: NewCampaign): Promise<CampaignView>;
+    /** Every re-registration campaign with its progress (affected, re-registered, skipped). */
     list(): Promise<CampaignView[]>;
     /** @throws DomainError `not_found`. */
     close(id: string): Promise<CampaignView>;
