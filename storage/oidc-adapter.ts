@@ -23,8 +23,7 @@
  * payload (oidc-model-secrets.ts): what oidc-provider passes in is hashed here, and what it reads back is the
  * payload it saved.
  */
-// @ts-ignore -- oidc-provider ships no type declarations; only `errors.InvalidGrant` is used, typed below.
-import * as oidcProvider from 'oidc-provider';
+import { createRequire } from 'node:module';
 import { eq, inArray, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock, type SealingKeys } from '../lib/index.js';
 import { CLIENT_CACHE_SECONDS, createClientLookup, type ClientRecord } from './client-store.js';
@@ -35,8 +34,19 @@ import { createModelSecrets } from './oidc-model-secrets.js';
 import { consumeAndUpsertModel, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, upsertModel, type OidcPayload } from './oidc-models.js';
 import { oidcModels } from './schema.js';
 
-const { errors, Provider } = oidcProvider as unknown as { errors: { InvalidGrant: new (detail?: string) => Error }; Provider: { ctx: object | undefined } };
-const { InvalidGrant } = errors;
+/** What the adapter uses of oidc-provider (it ships no type declarations). */
+interface OidcProviderModule {
+  errors: { InvalidGrant: new (detail?: string) => Error };
+  Provider: { ctx: object | undefined };
+}
+let loaded: OidcProviderModule | undefined;
+/**
+ * oidc-provider, loaded on first use (require of its ES module, Node >= 20.19): processes that import storage but
+ * never run the IdP — the operator CLI — never load it, nor print its "Unsupported runtime" warning on Node 20.
+ */
+function oidcProvider(): OidcProviderModule {
+  return (loaded ??= createRequire(import.meta.url)('oidc-provider') as OidcProviderModule);
+}
 
 /** What the adapter keeps for one request (oidc-provider's `ctx`). */
 interface RequestState {
@@ -148,7 +158,7 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
   const retention = options.revokedGrantRetentionSeconds ?? REVOKED_GRANT_RETENTION_SECONDS;
   const secrets = createModelSecrets(options.encryptionKey);
 
-  const requestContext = options.requestContext ?? (() => Provider.ctx);
+  const requestContext = options.requestContext ?? (() => oidcProvider().Provider.ctx);
   const requests = new WeakMap<object, RequestState>();
   /** The state of the current request, created when `create`; undefined outside a request. */
   function requestState(create: boolean): RequestState | undefined {
@@ -205,7 +215,7 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
       await revokeGrantOn(db, grantId, now, retention);
     }
     // `reason` lets the provider's listeners tell a lost race from other refusals (a reused refresh token).
-    throw Object.assign(new InvalidGrant(`${LABELS[model] ?? model} already used`), { reason: 'already_consumed' });
+    throw Object.assign(new (oidcProvider().errors.InvalidGrant)(`${LABELS[model] ?? model} already used`), { reason: 'already_consumed' });
   }
 
   return class PostgresOidcAdapter implements OidcAdapter {
