@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DomainError } from '../lib/index.js';
 import type { DataDirOptions, Database, MemoryOptions } from './database.js';
-import { createEmbeddedDataFolder, EMBEDDED_START_PARAMS, freshDataFolderTemplate, isMissingOrEmpty } from './embedded-initdb.js';
+import { createEmbeddedDataFolder, EMBEDDED_POSTGRES_SETTINGS, freshDataFolderTemplate, isMissingOrEmpty } from './embedded-initdb.js';
 import type { EmbeddedWorkerData, EmbeddedWorkerReply, EmbeddedWorkerRequest } from './embedded-worker.js';
 import { lockDataDir } from './folder-lock.js';
 import { openPostgresDatabase } from './postgres-database.js';
@@ -183,7 +183,7 @@ export async function openEmbeddedDatabase(options: MemoryOptions | DataDirOptio
   };
   try {
     const [source, wasm, script] = await Promise.all([workerSource(dataDir), pgliteWasmModule(), embeddedWorkerScript()]);
-    const data: EmbeddedWorkerData = { ...source, startParams: EMBEDDED_START_PARAMS, socketPath, idleInTransactionTimeoutSeconds: 30, wasmModule: wasm };
+    const data: EmbeddedWorkerData = { ...source, postgresSettings: EMBEDDED_POSTGRES_SETTINGS, socketPath, idleInTransactionTimeoutSeconds: 30, wasmModule: wasm };
     worker = new Worker(script, { workerData: data });
     await workerReady(worker);
   } catch (error) {

@@ -16,7 +16,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 
 /**
  * PostgreSQL settings of every embedded database, given on PGlite's command line (so they also apply to data
@@ -27,8 +26,14 @@ import { PGlite } from '@electric-sql/pglite';
  */
 export const EMBEDDED_POSTGRES_SETTINGS = ['shared_buffers=16MB'];
 
-/** PGlite's `startParams`: its defaults plus {@link EMBEDDED_POSTGRES_SETTINGS}. */
-export const EMBEDDED_START_PARAMS: string[] = [...PGlite.defaultStartParams, ...EMBEDDED_POSTGRES_SETTINGS.flatMap((s) => ['-c', s])];
+/**
+ * PGlite's `startParams`: its defaults (`PGlite.defaultStartParams`) plus {@link EMBEDDED_POSTGRES_SETTINGS}.
+ * A function of the defaults, so that the app's thread, which only starts the database's worker, never loads
+ * PGlite's code.
+ */
+export function embeddedStartParams(defaults: readonly string[]): string[] {
+  return [...defaults, ...EMBEDDED_POSTGRES_SETTINGS.flatMap((s) => ['-c', s])];
+}
 
 /** initdb's arguments: the same settings, also written to the new folder's `postgresql.conf`. */
 const INITDB_PARAMS = EMBEDDED_POSTGRES_SETTINGS.flatMap((s) => ['-c', s]);
@@ -113,12 +118,14 @@ export async function freshDataFolderTemplate(): Promise<Blob> {
 
 /** The child: `folder <path>` creates a data folder there; `template <file>` writes a tar of a new one (atomically). */
 async function child([mode, target]: string[]): Promise<void> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const startParams = embeddedStartParams(PGlite.defaultStartParams);
   if (mode === 'folder' && target) {
     await mkdir(target, { recursive: true });
-    const pglite = await PGlite.create(target, { initDbStartParams: INITDB_PARAMS, startParams: EMBEDDED_START_PARAMS });
+    const pglite = await PGlite.create(target, { initDbStartParams: INITDB_PARAMS, startParams });
     await pglite.close();
   } else if (mode === 'template' && target) {
-    const pglite = await PGlite.create({ initDbStartParams: INITDB_PARAMS, startParams: EMBEDDED_START_PARAMS });
+    const pglite = await PGlite.create({ initDbStartParams: INITDB_PARAMS, startParams });
     const tar = await pglite.dumpDataDir('none');
     await pglite.close();
     const partial = `${target}.${process.pid}`;

@@ -22,8 +22,8 @@ export interface EmbeddedWorkerData {
   pgdata: string | null;
   /** In memory: a tar of a fresh data folder to start from (storage/embedded-initdb.ts `freshDataFolderTemplate`). */
   template: Blob | null;
-  /** PGlite's `startParams` (storage/embedded-initdb.ts `EMBEDDED_START_PARAMS`). */
-  startParams: string[];
+  /** PostgreSQL settings (`name=value`) given on PGlite's command line (storage/embedded-initdb.ts `EMBEDDED_POSTGRES_SETTINGS`). */
+  postgresSettings: string[];
   /** The app's socket: absolute path of the file to listen on (in a private folder). */
   socketPath: string;
   /** Seconds one of the app's connections may stay idle inside a transaction before it is closed and rolled back. */
@@ -67,7 +67,9 @@ function fatal(code: string, message: string): Buffer {
 
 /** Starts PGlite on the data folder, or in memory from the template: never initdb, which would leave this process 600 MB larger for good. */
 function startPglite(data: EmbeddedWorkerData): Promise<PGlite> {
-  const options = { startParams: data.startParams, pgliteWasmModule: data.wasmModule };
+  // As storage/embedded-initdb.ts `embeddedStartParams`, which this thread does not import.
+  const startParams = [...PGlite.defaultStartParams, ...data.postgresSettings.flatMap((s) => ['-c', s])];
+  const options = { startParams, pgliteWasmModule: data.wasmModule };
   if (data.pgdata) return PGlite.create(data.pgdata, options);
   if (!data.template) throw new Error('an in-memory embedded database needs a template data folder');
   return PGlite.create({ ...options, loadDataDir: data.template });
