@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../identity/index.js';
 import { startCliHarness, type CliHarness } from './support/cli.js';
 
-describe('the operator CLI (npm run iam)', () => {
+// Each test spawns several CLI processes (tsx, then the embedded database's worker): 6-20 s apiece when the
+// machine is loaded, so 60 s was not enough for some (as in test/oauth/client-authentication-cli.test.ts).
+describe('the operator CLI (npm run iam)', { timeout: 180_000 }, () => {
   let cli: CliHarness;
 
   beforeAll(async () => {

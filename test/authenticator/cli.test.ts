@@ -4,7 +4,9 @@ import { createClientStore, createIdentityStores, createSigningKeyStore } from '
 import { oathtool } from '../support/authenticator.js';
 import { startCliHarness, type CliHarness } from '../support/cli.js';
 
-describe('authenticator commands of the operator CLI', () => {
+// Each test spawns several CLI processes (tsx, then the embedded database's worker): 6-20 s apiece when the
+// machine is loaded, so 60 s was not enough for some (as in test/oauth/client-authentication-cli.test.ts).
+describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () => {
   let cli: CliHarness;
   beforeAll(async () => {
     cli = await startCliHarness();

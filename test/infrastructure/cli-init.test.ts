@@ -43,7 +43,9 @@ async function hasSchema(url: string): Promise<boolean> {
   }
 }
 
-describe('the CLI creates a database only with --init', () => {
+// Each test spawns several CLI processes (tsx, then the embedded database's worker): 6-20 s apiece when the
+// machine is loaded, so 60 s was not enough for some (as in test/oauth/client-authentication-cli.test.ts).
+describe('the CLI creates a database only with --init', { timeout: 180_000 }, () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
