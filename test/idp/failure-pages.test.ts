@@ -26,7 +26,10 @@ describe('unexpected failures', () => {
     expect($('h1').text()).toBe('Temporarily unavailable');
     expect($('.reference code').text()).toMatch(/^[\w-]{12}$/);
     expect(res.text).not.toMatch(/Error:|at .*\.(ts|js):\d+|pglite|drizzle/i);
-    const authorization = await b.get(`/auth?client_id=failure-client`).set('Accept', 'text/html');
+    // A complete authorization request: it needs the database (session, interaction). An incomplete one is
+    // answered from the briefly cached client metadata without it (invalid_request to the client).
+    const query = new URLSearchParams({ client_id: 'failure-client', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const authorization = await b.get(`/auth?${query}`).set('Accept', 'text/html');
     expect(authorization.status).toBe(503);
     expect(authorization.text).not.toMatch(/Error:|at .*\.(ts|js):\d+/);
   });
