@@ -12,6 +12,7 @@ import ssh2, { type SFTPWrapper } from 'ssh2';
 import { ECP_SFTP_RESOURCE, createAuthorizationClient } from '../../examples/ecp-sftp/authorization-client.js';
 import { sshFingerprint } from '../../examples/ecp-sftp/fingerprint.js';
 import { startSftpGateway, type SftpGateway } from '../../examples/ecp-sftp/gateway.js';
+import { generateKeyPair } from '../../examples/ecp-sftp/host-key.js';
 import { createLogger, newId } from '../../lib/index.js';
 import { sftpKeys, sftpSourceRanges } from '../../storage/schema.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
@@ -23,9 +24,9 @@ export interface TestKeyPair {
   fingerprint: string;
 }
 
-/** Generates an ed25519 key pair. */
+/** Generates an ed25519 key pair (one ssh2 reads back, see {@link generateKeyPair}). */
 export function newKeyPair(): TestKeyPair {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = generateKeyPair('ed25519');
   const parsed = ssh2.utils.parseKey(keys.public);
   if (parsed instanceof Error) throw parsed;
   return { privateKey: keys.private, publicKey: keys.public, fingerprint: sshFingerprint(parsed.getPublicSSH()) };

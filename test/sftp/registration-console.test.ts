@@ -9,20 +9,17 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPath, launchBrowser } from '../support/browser.js';
+import { generateKeyPair } from '../../examples/ecp-sftp/host-key.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
 import { startTestConsole, type TestConsole } from '../admin-console/console-harness.js';
 
 const SSH_KEYGEN = ['/usr/bin/ssh-keygen', '/bin/ssh-keygen'].find((p) => existsSync(p));
 
-/** An OpenSSH public key line from ssh2's generator (drawn again when ssh2 writes a malformed ed25519 key, see registration.test.ts). */
+/** An OpenSSH public key line from ssh2's generator (drawn again when ssh2 writes a malformed ed25519 key). */
 function newKey(type: 'ed25519' | 'rsa', bits?: number): string {
-  for (;;) {
-    const pair = ssh2.utils.generateKeyPairSync(type, { ...(bits ? { bits } : {}), comment: 'erin@laptop' } as never);
-    if (!(ssh2.utils.parseKey(pair.public) instanceof Error)) return pair.public;
-  }
+  return generateKeyPair(type, { ...(bits ? { bits } : {}), comment: 'erin@laptop' }).public;
 }
 
 describe('ECP SFTP access on the console account page, in a real browser', () => {

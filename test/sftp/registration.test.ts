@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyRefusal, parseSourceRange, sourceAllowed, type Account, type ChangeRequestActor, type ChangeRequestType, type Organization } from '../../identity/index.js';
+import { generateKeyPair } from '../../examples/ecp-sftp/host-key.js';
 import { aMembership, anAccount, createdOrganization } from '../storage/fixtures.js';
 import { openWorld, rejection, type ChangeRequestWorld } from '../change-requests/support.js';
 
@@ -32,10 +32,8 @@ afterAll(async () => {
  * as we do: such a pair is drawn again.
  */
 function newKey(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519', bits?: number, comment = 'test key'): { publicKey: string; privateKey: string } {
-  for (;;) {
-    const pair = ssh2.utils.generateKeyPairSync(type, { ...(bits ? { bits } : {}), comment } as never);
-    if (!(ssh2.utils.parseKey(pair.public) instanceof Error)) return { publicKey: pair.public, privateKey: pair.private };
-  }
+  const pair = generateKeyPair(type, { ...(bits ? { bits } : {}), comment });
+  return { publicKey: pair.public, privateKey: pair.private };
 }
 
 /** What `ssh-keygen -lf` prints as the fingerprint of `publicKey`. */
