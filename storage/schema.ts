@@ -510,17 +510,17 @@ export const webauthnCredentials = pgTable(
 );
 
 /**
- * WebAuthn challenges (§13.4.3) waiting for their ceremony: one per IdP session and purpose, bound to the account
- * signed in there, consumed (deleted) by the first answer, refused after `expires_at`.
+ * WebAuthn challenges (§13.4.3) waiting for their ceremony: one per IdP session (registration) or interaction
+ * (sign-in) and purpose, bound to the account signed in there (none for a passwordless sign-in), consumed (deleted)
+ * by the first answer, refused after `expires_at`.
  */
 export const webauthnChallenges = pgTable(
   'webauthn_challenges',
   {
     sessionUid: text('session_uid').notNull(),
-    purpose: text('purpose', { enum: ['registration'] }).notNull(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['registration', 'authentication', 'passwordless'] }).notNull(),
+    // Null for a passwordless sign-in: nobody is known until the credential answers.
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     challenge: text('challenge').notNull(),
     expiresAt: instant('expires_at').notNull(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "webauthn_challenges" ALTER COLUMN "account_id" DROP NOT NULL;
