@@ -526,3 +526,25 @@ export const webauthnChallenges = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionUid, t.purpose] }), index('webauthn_challenges_expires_at_idx').on(t.expiresAt)],
 );
+
+/**
+ * The operator's phishing-resistant rules (issue 13 §4): whether delegated administrators must have a passkey,
+ * for every organization (`scope` `every_organization`, `organization_id` null) or for one (`scope` its id).
+ * `effective_from` starts the grace period of `grace_period_seconds`. No row: the policies/ default holds.
+ */
+export const phishingResistantRules = pgTable(
+  'phishing_resistant_rules',
+  {
+    scope: text('scope').primaryKey(),
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
+    required: boolean('required').notNull(),
+    gracePeriodSeconds: integer('grace_period_seconds').notNull(),
+    effectiveFrom: instant('effective_from').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [
+    check('phishing_resistant_rules_scope_check', sql`(${t.organizationId} is null and ${t.scope} = 'every_organization') or ${t.scope} = ${t.organizationId}::text`),
+    check('phishing_resistant_rules_grace_check', sql`${t.gracePeriodSeconds} >= 0`),
+  ],
+);
