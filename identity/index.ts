@@ -97,7 +97,7 @@ export interface Identity {
   changeRequests: ChangeRequestService;
   /** SSH keys and source ranges of ECP SFTP accounts (reads; registrations are change requests). */
   sftp: SftpService;
-  /** Passkeys (WebAuthn) of the account page: registration and removal. */
+  /** Passkeys (WebAuthn): registration and removal on the account page, sign-in (second factor or passwordless). */
   passkeys: PasskeyService;
   /**
    * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
@@ -137,7 +137,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
     recovery,
     changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, sftp: stores.sftp, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
     sftp: createSftpService({ store: stores.sftp, clock }),
-    passkeys: createPasskeyService({ passkeys: stores.passkeys, events, mailer, clock, relyingParty: relyingPartyOf(issuer, deps.displayName), displayName: deps.displayName }),
+    passkeys: createPasskeyService({ passkeys: stores.passkeys, accounts: stores.accounts, lockouts: stores.lockouts, lockout: deps.lockout, events, mailer, clock, relyingParty: relyingPartyOf(issuer, deps.displayName), displayName: deps.displayName }),
     mailDelivery,
     listUndeliveredMail: (limit) => listUndeliveredMail(stores.mailOutbox, limit),
     stores,

@@ -1,9 +1,9 @@
 /**
- * {@link PasskeyStore} on PostgreSQL (tables `webauthn_credentials` and `webauthn_challenges`). Removal is one
- * conditional UPDATE and consuming a challenge one `DELETE … RETURNING`, so each succeeds once across every
- * connection and instance.
+ * {@link PasskeyStore} on PostgreSQL (tables `webauthn_credentials` and `webauthn_challenges`). Removal and
+ * recording a use are each one conditional UPDATE and consuming a challenge one `DELETE … RETURNING`, so each
+ * succeeds once across every connection and instance.
  */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Passkey, PasskeyStore } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import type { Db } from './database.js';
@@ -54,11 +54,25 @@ export function createPasskeyStore(db: Db): PasskeyStore {
     },
 
     async consumeChallenge(sessionUid, accountId, purpose, now) {
-      if (!isUuid(accountId)) return null;
+      if (accountId !== null && !isUuid(accountId)) return null;
       const [row] = await db.delete(challenges)
-        .where(and(eq(challenges.sessionUid, sessionUid), eq(challenges.purpose, purpose), eq(challenges.accountId, accountId)))
+        .where(and(eq(challenges.sessionUid, sessionUid), eq(challenges.purpose, purpose), accountId === null ? isNull(challenges.accountId) : eq(challenges.accountId, accountId)))
         .returning({ challenge: challenges.challenge, expiresAt: challenges.expiresAt });
       return row && row.expiresAt > now ? row.challenge : null;
+    },
+
+    async findByCredentialId(credentialId) {
+      const [row] = await db.select().from(credentials).where(and(eq(credentials.credentialId, credentialId), isNull(credentials.removedAt))).limit(1);
+      return row ? toModel(row) : null;
+    },
+
+    async recordUse(id, use) {
+      if (!isUuid(id)) return false;
+      // The counter must grow; an authenticator that keeps none (0) may answer 0 again (WebAuthn Level 3 §6.1.1).
+      const rows = await db.update(credentials).set({ counter: use.counter, backedUp: use.backedUp, lastUsedAt: use.now })
+        .where(and(eq(credentials.id, id), isNull(credentials.removedAt), or(lt(credentials.counter, use.counter), and(eq(credentials.counter, 0), sql`${use.counter} = 0`))))
+        .returning({ id: credentials.id });
+      return rows.length === 1;
     },
   };
 }

@@ -36,16 +36,19 @@ export interface Passkey {
 /** The longest passkey name, in characters. */
 export const PASSKEY_NAME_MAX_LENGTH = 64;
 
-/** What a challenge is for. Only registration so far; sign-in comes with the factor strategies. */
-export type PasskeyChallengePurpose = 'registration';
+/**
+ * What a challenge is for: `registration` (account page, or the sign-in's registration prompt), `authentication`
+ * (the passkey as second factor, after the password) or `passwordless` (sign-in with a passkey alone).
+ */
+export type PasskeyChallengePurpose = 'registration' | 'authentication' | 'passwordless';
 
-/** A challenge (§13.4.3) issued to one IdP session, waiting for the ceremony's answer. */
+/** A challenge (§13.4.3) issued to one IdP session or sign-in interaction, waiting for the ceremony's answer. */
 export interface PasskeyChallenge {
-  /** The IdP session's uid (the account page's session). */
+  /** The IdP session's uid (the account page's session), or the interaction's uid for a sign-in ceremony. */
   sessionUid: string;
   purpose: PasskeyChallengePurpose;
-  /** The account signed in on that session when it was issued. */
-  accountId: string;
+  /** The account signed in (or past the password) when it was issued; null for `passwordless`. */
+  accountId: string | null;
   /** The challenge in base64url, as sent in the options. */
   challenge: string;
   expiresAt: Date;

@@ -12,13 +12,15 @@
  *    and verification, the public key algorithm. Then the passkey is stored under the name the holder gave it.
  *
  * Every registration and removal emails the account holder and publishes `passkey.registered` or
- * `passkey.removed`. Sign-in with a passkey is not here yet (issue 13: the factor strategies).
+ * `passkey.removed`. Signing in with a passkey is authentication.ts.
  */
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
 import { DomainError, newId, validationError, type Clock, type Mailer } from '../../../lib/index.js';
 import { notifyAccountHolder } from '../../authenticators/notify.js';
 import type { EventBus } from '../../events.js';
 import type { Account } from '../../model.js';
+import type { AccountStore, LockoutPolicy, LockoutStore } from '../../stores.js';
+import { createPasskeyAuthentication, type PasskeyAuthentication } from './authentication.js';
 import { PASSKEY_NAME_MAX_LENGTH, type Passkey, type PasskeyTransport } from './model.js';
 import type { RelyingParty } from './relying-party.js';
 import type { PasskeyStore } from './stores.js';
@@ -37,7 +39,11 @@ export interface PasskeyServiceDeps {
   clock: Clock;
   relyingParty: RelyingParty;
   displayName: string;
-  /** Lifetime of a registration challenge, in seconds (default {@link DEFAULT_PASSKEY_CHALLENGE_TTL_SECONDS}). */
+  /** For sign-in (authentication.ts): the account behind a passwordless sign-in, and the lockout. */
+  accounts: AccountStore;
+  lockouts: LockoutStore;
+  lockout: LockoutPolicy;
+  /** Lifetime of a registration or sign-in challenge, in seconds (default {@link DEFAULT_PASSKEY_CHALLENGE_TTL_SECONDS}). */
   challengeTtlSeconds?: number;
 }
 
@@ -57,8 +63,8 @@ export type PasskeyRegistrationOutcome =
   | { outcome: 'refused'; reason: string }
   | { outcome: 'already_registered' };
 
-/** The passkey factor's enrollment part. */
-export interface PasskeyService {
+/** The passkey factor: enrollment (here) and sign-in ({@link PasskeyAuthentication}, authentication.ts). */
+export interface PasskeyService extends PasskeyAuthentication {
   /** The account's passkeys (not removed), oldest first. */
   list(accountId: string): Promise<Passkey[]>;
   /**
@@ -94,6 +100,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
   const notify = (account: Account, subject: string, body: string) => notifyAccountHolder(deps.mailer, deps.displayName, account, subject, body);
 
   return {
+    ...createPasskeyAuthentication({ ...deps, challengeTtlSeconds: ttlSeconds }),
     list: (accountId) => passkeys.listActive(accountId),
 
     async beginRegistration(account, sessionUid) {

@@ -24,5 +24,15 @@ export interface PasskeyStore {
    * of concurrent callers, at most one gets it. An expired challenge is deleted too.
    * @returns the challenge when one existed and `expiresAt > now`, else null.
    */
-  consumeChallenge(sessionUid: string, accountId: string, purpose: PasskeyChallengePurpose, now: Date): Promise<string | null>;
+  consumeChallenge(sessionUid: string, accountId: string | null, purpose: PasskeyChallengePurpose, now: Date): Promise<string | null>;
+  /** The passkey (not removed) with this credential ID (base64url), of any account; null when none. */
+  findByCredentialId(credentialId: string): Promise<Passkey | null>;
+  /**
+   * Records a sign-in with passkey `id`: its new signature counter (WebAuthn Level 3 §6.1.1), backup state and
+   * last use, in one conditional UPDATE that holds only while the counter increases (or stays 0 for an
+   * authenticator that keeps none) and the passkey is not removed. So of two assertions with the same counter
+   * (a cloned authenticator, or a replay racing the original) at most one is recorded.
+   * @returns false when the counter did not increase or the passkey was removed meanwhile.
+   */
+  recordUse(id: string, use: { counter: number; backedUp: boolean; now: Date }): Promise<boolean>;
 }
