@@ -39,6 +39,8 @@ export function callbackHandler(ctx: PortalContext): RequestHandler {
         path: sessionCookiePath(options),
         ttlSeconds: options.sessionTtlSeconds,
       });
+      // Asked for an acr the IdP did not give: say so instead of sending the person back to requireAcr in a loop.
+      if (tx.acrValues && !tx.acrValues.split(' ').includes(session.acr ?? '')) return acrNotReached(req, res, options.basePath);
       res.set('Cache-Control', 'no-store').redirect(303, safeReturnTo(tx.returnTo, options.basePath)); // checked again: never off-origin
     } catch (err) {
       options.logger.warn({ err }, 'sign-in callback failed');
@@ -53,5 +55,13 @@ function signInFailed(req: Request, res: Response, basePath: string, returnTo: s
     title: 'Sign-in did not complete',
     message,
     link: { href: `${basePath}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, label: 'Sign in again' },
+  });
+}
+
+function acrNotReached(req: Request, res: Response, basePath: string): void {
+  sendProblem(req, res, 403, 'insufficient_user_authentication', {
+    title: 'A stronger sign-in is needed',
+    message: 'This page needs a sign-in with a passkey (a phishing-resistant method), and this sign-in used another method. Register a passkey on your account page at the identity provider, then sign in again.',
+    link: { href: `${basePath}/`, label: 'Home' },
   });
 }

@@ -19,6 +19,8 @@ export interface SignInTransaction {
   codeVerifier: string;
   /** Same-origin path to return to after sign-in. */
   returnTo: string;
+  /** The `acr_values` asked for (`requireAcr`), space-separated; the callback checks the ID token's `acr` against them. */
+  acrValues?: string;
 }
 
 /** Shared by the handlers of one adapter instance. */

@@ -9,6 +9,7 @@ import { callbackHandler } from './callback.js';
 import { formBody } from './form-body.js';
 import { sessionReader, type PortalContext, type SignInTransaction } from './context.js';
 import { requireAuthMiddleware, requireFunctionMiddleware } from './guards.js';
+import { requireAcrMiddleware } from './require-acr.js';
 import { loginHandler } from './login.js';
 import { logoutHandler } from './logout.js';
 import { createMemoryLogoutStore } from './logout-store.js';
@@ -44,6 +45,17 @@ export interface PortalAuth {
    * `WWW-Authenticate: Bearer error="insufficient_scope"` (`DPoP` for a bound token); never a redirect.
    */
   requireFunction(...names: string[]): RequestHandler;
+  /**
+   * Lets a request through when the person's sign-in reached one of the Authentication Context Class References
+   * `values` (the ID token's `acr`, OIDC Core §2), e.g. `requireAcr('phr')`: a sign-in with a passkey at
+   * connect-iam. Otherwise GET/HEAD are sent through sign-in again with `acr_values` (OIDC Core §3.1.2.1) and come
+   * back; other methods get 401 `{ error: 'insufficient_user_authentication', acr_values }`. If the IdP still gives
+   * another `acr` (the person has no passkey), the callback answers 403 with a page saying why, not a loop. After
+   * `verifyBearer` it decides on the access token's `acr`: 401 with `WWW-Authenticate: Bearer
+   * error="insufficient_user_authentication", acr_values="…"` (RFC 9470 §3).
+   * @throws TypeError at creation when `values` is empty, has more than 8 values, or one is not printable ASCII without spaces.
+   */
+  requireAcr(...values: string[]): RequestHandler;
   /** The session of this request, or null when signed out, expired or tampered with. Cached per request. */
   getSession(req: Request): Promise<PortalSession | null>;
   /**
@@ -73,6 +85,7 @@ export interface PortalAuth {
  * app.use(auth.router);
  * app.get('/', auth.requireAuth(), (req, res) => res.send(`Hello ${res.locals.session.name}`));
  * app.get('/users', auth.requireFunction('EU_UserMaintenance'), listUsers);
+ * app.post('/functions/grant', auth.requireAcr('phr'), auth.requireFunction('EU_UserMaintenance'), grantFunction);
  * app.get('/api/me', auth.verifyBearer({ audience: 'urn:example:api' }), (req, res) => res.json(res.locals.accessToken));
  * app.get('/api/files', auth.verifyBearer({ audience: 'urn:example:api' }), auth.requireFunction('EU_ECPSFTP'), listFiles);
  * ```
@@ -109,6 +122,7 @@ export async function createPortalAuth(input: PortalAuthOptions): Promise<Portal
     router,
     requireAuth: () => requireAuthMiddleware(ctx),
     requireFunction: (...names) => requireFunctionMiddleware(ctx, names),
+    requireAcr: (...values) => requireAcrMiddleware(ctx, values),
     getSession: ctx.getSession,
     verifyBearer: (bearerOptions) => verifyBearerMiddleware(ctx, bearerOptions),
   };

@@ -22,4 +22,5 @@ export {
   type LogoutTarget, type LogoutTokenExpectations, type VerifiedLogoutToken,
 } from './backchannel-logout.js';
 export { safeReturnTo } from './return-to.js';
+export { PHISHING_RESISTANT_ACR, sessionMeetsAcr } from './require-acr.js';
 export type { Decision } from '../policies/index.js';

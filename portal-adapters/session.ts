@@ -25,6 +25,11 @@ export interface PortalSession {
   functions: string[];
   /** Authentication methods used at sign-in (`amr`, RFC 8176), e.g. `['pwd', 'otp']`. */
   amr: string[];
+  /**
+   * The Authentication Context Class Reference the sign-in reached (ID token claim `acr`, OIDC Core §2), e.g.
+   * `phr` for a phishing-resistant sign-in (a passkey); absent when the IdP sent none.
+   */
+  acr?: string;
   /** The raw ID token, sent back as `id_token_hint` at logout (OIDC RP-Initiated Logout 1.0 §2). */
   idToken: string;
   /** Synchronizer token for the logout form (`_csrf` field). */
@@ -81,6 +86,7 @@ export function sessionFromIdToken(claims: JWTPayload, idToken: string, now: num
     organization: organizationFrom(claims.organization),
     functions: strings(claims.functions),
     amr: strings(claims.amr),
+    ...(typeof claims.acr === 'string' && claims.acr !== '' ? { acr: claims.acr } : {}),
     idToken,
     csrfToken: randomBytes(32).toString('base64url'),
   };
