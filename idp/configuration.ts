@@ -14,6 +14,8 @@ import { createOutgoingFetch } from './outgoing-fetch.js';
 import { ECP_SFTP_RESOURCE, sftpResourceServerInfo } from './sftp-authorization.js';
 import type { createProviderPages } from './provider-pages.js';
 import { interactionPolicy, sessionTtl } from './session-lifetime.js';
+import { withPhishingResistantCheck } from './interactions/passkey-acr.js';
+import { PHISHING_RESISTANT_ACR } from '../identity/index.js';
 
 /** The resource indicator (RFC 8707) of the portal API: its access tokens are JWTs (RFC 9068). */
 export const PORTAL_API = 'urn:connect-iam:portal-api';
@@ -135,13 +137,17 @@ export function createConfiguration(parts: ConfigurationParts): Record<string, u
           indicator === ECP_SFTP_RESOURCE ? sftpResourceServerInfo(client, config.ttl.accessTokenSeconds) : resourceServerInfo(config, indicator),
       },
     },
+    // OIDC Core §2 acr: `phr` (phishing-resistant, OpenID EAP ACR Values 1.0) for a sign-in with a passkey; other
+    // sign-ins carry none. `acr_values=phr` is honoured by the login prompt's check (idp/interactions/passkey-acr.ts).
+    acrValues: [PHISHING_RESISTANT_ACR],
     findAccount: accountClaims.findAccount,
     extraTokenClaims: accountClaims.extraTokenClaims,
     loadExistingGrant: parts.loadExistingGrant,
     interactions: {
       url: (_ctx: OidcContext, interaction: OidcInteraction) => stepUrls(parts.basePath, interaction.uid, interaction.params.client_id).show,
-      // A sign-in older than SESSION_MAX_AGE_SECONDS needs the sign-in pages again (idp/session-lifetime.ts).
-      policy: interactionPolicy(ttl.sessionMaxAgeSeconds),
+      // A sign-in older than SESSION_MAX_AGE_SECONDS needs the sign-in pages again (idp/session-lifetime.ts), and so
+      // does one without a passkey when acr_values asks for phr (idp/interactions/passkey-acr.ts).
+      policy: withPhishingResistantCheck(interactionPolicy(ttl.sessionMaxAgeSeconds)),
     },
     renderError: pages.renderError,
     ttl: {
