@@ -40,7 +40,9 @@ export interface Child {
  */
 export async function startChild(name: string, entry: string, env: Record<string, string>, ready: (line: string) => boolean, timeoutMs = 180_000): Promise<Child> {
   const { DATABASE_URL: _inherited, ...parentEnv } = process.env;
-  const args = runtime.compiled ? [path.join(runtime.compiled, entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry];
+  // BENCH_CPU_PROF_DIR: every child writes a V8 CPU profile there when it exits (node --cpu-prof; bench/README.md).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const args = [...profile, ...(runtime.compiled ? [path.join(runtime.compiled, entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...parentEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let pending = '';

@@ -97,6 +97,9 @@ export async function startIdp(kind: DatabaseKind, options: { smtpUrl: string; a
     DEMO_DATA: 'false',
     DEMO_PORTALS: 'false',
     LOG_LEVEL: 'info',
+    // The load generator's keep-alive connections stay open to the end: a short drain lets the server exit on
+    // its own before stop()'s SIGKILL (15 s), so that a CPU profile (BENCH_CPU_PROF_DIR) is written.
+    SHUTDOWN_GRACE_SECONDS: '2',
   };
   const cleanup = async () => {
     await wire?.close();

@@ -6,12 +6,18 @@
  */
 import type { Provider } from './oidc.js';
 
-/** Pins the protocol and host oidc-provider sees to those of `issuer`. */
+/**
+ * Pins the protocol and host oidc-provider sees to those of `issuer`.
+ *
+ * oidc-provider is a Koa application, and Koa makes each request's `ctx.request` with
+ * `Object.create(app.request)`: constant `protocol` and `host` values defined once on that prototype shadow
+ * Koa's header-reading getters for every request (and `origin`, `href`, `hostname`, `secure`, which read them),
+ * at no cost per request (issue 10: defining them on each request cost about 15 µs).
+ */
 export function pinPublicOrigin(provider: Provider, issuer: string): void {
   const { protocol, host } = new URL(issuer);
-  const pinned = { protocol: { value: protocol.slice(0, -1) }, host: { value: host } };
-  provider.use(async (ctx, next) => {
-    Object.defineProperties((ctx as unknown as { request: object }).request, pinned);
-    await next();
+  Object.defineProperties((provider as unknown as { request: object }).request, {
+    protocol: { value: protocol.slice(0, -1), enumerable: true },
+    host: { value: host, enumerable: true },
   });
 }
