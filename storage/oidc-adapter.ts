@@ -11,12 +11,22 @@
  * Round trips (issue 10 §3), within one oidc-provider request (its `ctx`, from oidc-provider's own
  * `Provider.ctx`; nothing is kept past the request):
  * - A code or token is read together with its Grant in one statement; oidc-provider's `Grant.find` of that grant
- *   in the same request is then answered from that read, once (oidc-models.ts `findModelById`).
+ *   in the same request is then answered from that read, once (oidc-models.ts `findModelById`). So is the
+ *   Session of a code or token that expires with it (`expiresWithSession`), which oidc-provider's
+ *   `checkSessionBinding` loads by uid right after the code or token; a Session saved or deleted in the request
+ *   drops what was read.
  * - A refresh token's `consume` at the token endpoint is carried out by the statement that saves its rotated
  *   successor: the old token is marked consumed and the new one inserted only if this request consumed it, so of
  *   two requests racing with one token exactly one gets a new token, and the loser's error is the same
  *   `InvalidGrant` (`already_consumed`), with the grant revoked. A request that fails before saving the
  *   successor consumes nothing and issues nothing.
+ * - A resumed authorization request (`/auth/:uid`) whose Session will be saved when it ends holds back its writes
+ *   — the interaction's deletion, the Grant, the authorization code, the acting organization — and carries them out
+ *   in one statement with that Session's save, which oidc-provider's session middleware does before the response
+ *   leaves (inside its error handler, so a failure is answered as any other). The statement saves only if it
+ *   deleted the interaction: of two requests resuming one interaction on any instances, the second gets
+ *   `SessionNotFound` and saves nothing (before, both could issue a code). Any other adapter call in the request
+ *   carries out the held-back writes first, so the request reads what it wrote.
  * - Clients are kept a few seconds (client-store.ts `createClientLookup`).
  *
  * Codes, tokens, session ids and user codes are stored as keyed hashes, without their plain value in the
@@ -31,12 +41,12 @@ import { isHttpsUri } from './client-uris.js';
 import type { Database } from './database.js';
 import { REVOKED_GRANT_RETENTION_SECONDS, revokeGrantOn } from './oidc-grant-revocation.js';
 import { createModelSecrets } from './oidc-model-secrets.js';
-import { consumeAndUpsertModel, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, upsertModel, type OidcPayload } from './oidc-models.js';
+import { consumeAndUpsertModel, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, saveModels, upsertModel, type FoundModel, type ModelToSave, type OidcPayload } from './oidc-models.js';
 import { oidcModels } from './schema.js';
 
 /** What the adapter uses of oidc-provider (it ships no type declarations). */
 interface OidcProviderModule {
-  errors: { InvalidGrant: new (detail?: string) => Error };
+  errors: { InvalidGrant: new (detail?: string) => Error; SessionNotFound: new (detail?: string) => Error };
   Provider: { ctx: object | undefined };
 }
 let loaded: OidcProviderModule | undefined;
@@ -52,8 +62,27 @@ function oidcProvider(): OidcProviderModule {
 interface RequestState {
   /** Grants read with a code or token, by grant id: the payload, or null when it was not found. */
   grants: Map<string, OidcPayload | null>;
+  /** Sessions read with a session-bound code or token, by session uid: the row, or null when it was not found. */
+  sessions: Map<string, FoundModel | null>;
   /** A refresh token's consume, carried out when its rotated successor is saved. */
   pendingConsume?: { ids: string[] };
+  /** Writes of a resumed authorization request, carried out with its Session's save (see the module comment). */
+  pending?: PendingWrites;
+}
+
+/** Writes held back until the request's Session is saved: models to save by kind and row id, one row to delete. */
+interface PendingWrites {
+  saves: Map<string, ModelToSave>;
+  destroy?: { kind: string; ids: string[] };
+}
+
+/** What the adapter reads of oidc-provider's request context (`ctx.oidc`) to know whether its Session will be saved. */
+interface ProviderRequest {
+  oidc?: {
+    route?: string;
+    session?: { new?: boolean; touched?: boolean; destroyed?: boolean };
+    entities?: { Interaction?: { result?: { login?: unknown; error?: unknown } } };
+  };
 }
 
 /** Options of {@link createOidcAdapter}. */
@@ -165,10 +194,48 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     const ctx = requestContext();
     if (!ctx) return undefined;
     let state = requests.get(ctx);
-    if (!state && create) requests.set(ctx, (state = { grants: new Map() }));
+    if (!state && create) requests.set(ctx, (state = { grants: new Map(), sessions: new Map() }));
     return state;
   }
-  const routeOf = () => (requestContext() as { oidc?: { route?: string } } | undefined)?.oidc?.route;
+  const routeOf = () => (requestContext() as ProviderRequest | undefined)?.oidc?.route;
+
+  /**
+   * True when this request is a resumed authorization request (`/auth/:uid`) whose Session oidc-provider will
+   * save when the request ends: its session middleware saves a session that is not new or was changed, and
+   * resuming a finished login (a result with `login`, no `error`) logs the account into it right after deleting
+   * the interaction, with nothing awaited in between (oidc-provider 9 `lib/actions/authorization/resume.js`).
+   */
+  function sessionSavedAtEnd(): boolean {
+    const oidc = (requestContext() as ProviderRequest | undefined)?.oidc;
+    if (oidc?.route !== 'resume') return false;
+    const session = oidc.session;
+    if (!session || session.destroyed) return false;
+    if (!session.new || session.touched) return true;
+    const result = oidc.entities?.Interaction?.result;
+    return Boolean(result?.login) && !result?.error;
+  }
+
+  /** The held-back writes of this request, created when `create`. */
+  function pendingWrites(create: boolean): PendingWrites | undefined {
+    const state = requestState(create);
+    if (state && !state.pending && create) state.pending = { saves: new Map() };
+    return state?.pending;
+  }
+
+  /**
+   * Carries out this request's held-back writes (with `session`, the Session being saved) in one statement.
+   * @throws oidc-provider's `SessionNotFound` when the interaction to delete was gone: another request resumed it.
+   */
+  async function flush(session?: ModelToSave): Promise<void> {
+    const state = requestState(false);
+    const pending = state?.pending;
+    if (!pending && !session) return;
+    if (state) state.pending = undefined;
+    const models = [...(pending?.saves.values() ?? [])];
+    if (session) models.push(session);
+    const { saved } = await saveModels(db, models, pending?.destroy);
+    if (!saved) throw new (oidcProvider().errors.SessionNotFound)('interaction session not found');
+  }
 
   /** Gives back the payload oidc-provider saved from a `model` row, and re-keys a row found under a previous key. */
   async function restored(model: string, row: { id: string; payload: OidcPayload }, known: { id?: string; userCode?: string }): Promise<OidcPayload> {
@@ -184,7 +251,10 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     return row ? restored(model, row, known) : undefined;
   }
 
-  /** Finds a model by its id; a code's or token's Grant read with it is kept for this request's `Grant.find`. */
+  /**
+   * Finds a model by its id; a code's or token's Grant read with it is kept for this request's `Grant.find`, and
+   * the Session of a session-bound one for its `Session.findByUid`.
+   */
   async function findById(model: string, id: string): Promise<OidcPayload | undefined> {
     if (model === 'Grant') {
       const state = requestState(false);
@@ -202,11 +272,26 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
       const state = requestState(true);
       state?.grants.set(grantId, row.grant && secrets.restore('Grant', grantId, row.grant, { id: grantId }).payload);
     }
+    const { sessionUid } = row.payload;
+    if (row.payload.expiresWithSession === true && typeof sessionUid === 'string') requestState(true)?.sessions.set(sessionUid, row.session);
     return restored(model, row, { id });
+  }
+
+  /** A Session by uid: the one read with this request's session-bound code or token (once), else from the table. */
+  async function findSessionByUid(uid: string): Promise<OidcPayload | undefined> {
+    const state = requestState(false);
+    if (state?.sessions.has(uid)) {
+      const row = state.sessions.get(uid);
+      state.sessions.delete(uid);
+      return row ? restored('Session', row, {}) : undefined;
+    }
+    return findRestored('Session', eq(oidcModels.uid, uid), {});
   }
 
   /** Forgets what this request read of `grantId`: it is being changed. */
   const forgetGrant = (grantId: string) => requestState(false)?.grants.delete(grantId);
+  /** Forgets the sessions this request read with a code or token: one is being changed. */
+  const forgetSessions = () => requestState(false)?.sessions.clear();
 
   /** The refusal of a code or token that was already used (or is gone), after revoking its grant. */
   async function refuseReuse(model: string, grantId: string | null, now: Date): Promise<never> {
@@ -228,8 +313,16 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     async upsert(id: string, payload: OidcPayload, expiresIn?: number) {
       if (this.model === 'Client') throw new Error('clients are registered through the client store, not oidc-provider');
       if (this.model === 'Grant') forgetGrant(id);
+      if (this.model === 'Session') forgetSessions();
       const stored = secrets.toStored(this.model, id, payload);
       const now = clock.now();
+      const save: ModelToSave = { kind: this.model, model: stored, expiresInSeconds: expiresIn, now };
+      if (this.model === 'Session' && requestState(false)?.pending) return flush(save);
+      if (this.model !== 'Session' && sessionSavedAtEnd()) {
+        pendingWrites(true)!.saves.set(`${this.model}\u0000${stored.id}`, save);
+        return;
+      }
+      await flush();
       const state = this.model === 'RefreshToken' ? requestState(false) : undefined;
       const pending = state?.pendingConsume;
       if (!pending) return upsertModel(db, this.model, stored, expiresIn, now);
@@ -243,29 +336,44 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
         const client = await findClient(id);
         return client ? clientMetadata(client) : undefined;
       }
+      await flush();
       return findById(this.model, id);
     }
 
-    findByUid(uid: string) {
+    async findByUid(uid: string) {
+      await flush();
+      if (this.model === 'Session') return findSessionByUid(uid);
       return findRestored(this.model, eq(oidcModels.uid, uid), {});
     }
 
-    findByUserCode(userCode: string) {
+    async findByUserCode(userCode: string) {
+      await flush();
       return findRestored(this.model, inArray(oidcModels.userCode, secrets.userCodesOf(userCode)), { userCode });
     }
 
     async destroy(id: string) {
       if (this.model === 'Client') throw new Error('clients are removed through the client store, not oidc-provider');
       if (this.model === 'Grant') forgetGrant(id);
-      await destroyModel(db, this.model, secrets.idsOf(this.model, id));
+      if (this.model === 'Session') forgetSessions();
+      const ids = secrets.idsOf(this.model, id);
+      if (this.model === 'Interaction' && sessionSavedAtEnd() && !requestState(false)?.pending?.destroy) {
+        const pending = pendingWrites(true)!;
+        pending.saves.delete(`${this.model}\u0000${ids[0]}`);
+        pending.destroy = { kind: this.model, ids };
+        return;
+      }
+      await flush();
+      await destroyModel(db, this.model, ids);
     }
 
-    revokeByGrantId(grantId: string) {
+    async revokeByGrantId(grantId: string) {
       forgetGrant(grantId);
+      await flush();
       return destroyByGrantId(db, grantId);
     }
 
     async consume(id: string) {
+      await flush();
       const ids = secrets.idsOf(this.model, id);
       if (this.model === 'RefreshToken' && routeOf() === 'token') {
         // Rotation: the successor's save consumes it (see the module comment).

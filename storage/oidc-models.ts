@@ -38,6 +38,15 @@ const grantOfRow = sql<Record<string, unknown> | string | null>`(select g.payloa
   and (g.expires_at is null or g.expires_at > ${placeholder('now')}::timestamptz)
   and not exists (select 1 from oidc_revoked_grants r where r.grant_id = g.id))`;
 
+/**
+ * The live Session a session-bound code or token (`expiresWithSession`) belongs to, found by the `sessionUid` of
+ * the row's payload, read in the row's own statement: `{ id, payload }`, or null (no such session, it expired, or
+ * the row is not session-bound). Its filter is {@link findModel}'s for a Session by uid (a Session has no grant).
+ */
+const sessionOfRow = sql<Record<string, unknown> | string | null>`(case when "oidc_models"."payload"->'expiresWithSession' = 'true'::jsonb then
+  (select jsonb_build_object('id', s.id, 'payload', s.payload) from oidc_models s where s.kind = 'Session' and s.uid = "oidc_models"."payload"->>'sessionUid'
+    and (s.expires_at is null or s.expires_at > ${placeholder('now')}::timestamptz) limit 1) end)`;
+
 /** The row as `oidc_models` takes it, from what the adapter saves. */
 function rowOf(kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date) {
   const { id, payload } = model;
@@ -80,9 +89,18 @@ function prepare(db: Db) {
   const newRow = sql`select ${placeholder('newKind')}::text, ${placeholder('newId')}::text, ${placeholder('payload')}::jsonb, ${placeholder('grantId')}::text,
     ${placeholder('userCode')}::text, ${placeholder('uid')}::text, ${placeholder('accountId')}::text, ${placeholder('expiresAt')}::timestamptz,
     ${placeholder('consumedAt')}::timestamptz from consumed`;
+  // A batch (see saveModels): rows as one jsonb array, saved only when `guarded` is false or the row deleted first existed.
+  const gone = db.$with('gone').as(
+    db.delete(oidcModels).where(and(eq(oidcModels.kind, placeholder('goneKind')), sql`${oidcModels.id} = any(${placeholder('goneIds')}::text[])`)).returning({ id: oidcModels.id }),
+  );
+  const batchRows = sql`select r.kind, r.id, r.payload, r.grant_id, r.user_code, r.uid, r.account_id, r.expires_at, r.consumed_at
+    from jsonb_to_recordset(${placeholder('rows')}::jsonb) as r(kind text, id text, payload jsonb, grant_id text, user_code text, uid text, account_id text,
+      expires_at timestamptz, consumed_at timestamptz)
+    where not ${placeholder('guarded')}::boolean or exists (select 1 from gone)`;
   return {
+    saveBatch: db.with(gone).insert(oidcModels).select(batchRows).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare('oidc_models_save_batch'),
     find: db
-      .select({ id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt, grantId: oidcModels.grantId, grant: grantOfRow })
+      .select({ id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt, grantId: oidcModels.grantId, grant: grantOfRow, session: sessionOfRow })
       .from(oidcModels)
       .where(and(byId, live, notRevoked))
       .orderBy(desc(sql`${oidcModels.id} = ${placeholder('preferredId')}`))
@@ -116,6 +134,39 @@ function statementsOf(db: Db): ReturnType<typeof prepare> {
 export async function upsertModel(db: Db, kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date): Promise<void> {
   const row = rowOf(kind, model, expiresInSeconds, now);
   await statementsOf(db).upsert.execute({ ...row, expiresAt: row.expiresAt?.toISOString() ?? null, consumedAt: row.consumedAt?.toISOString() ?? null });
+}
+
+/** One model to save with {@link saveModels}. */
+export interface ModelToSave {
+  kind: string;
+  model: StoredModel;
+  /** Seconds from `now`; undefined: no expiry. */
+  expiresInSeconds: number | undefined;
+  /** When the save was asked for: its expiry counts from here. */
+  now: Date;
+}
+
+/**
+ * Saves several models (as {@link upsertModel} each) and deletes one, in one statement. With `destroy`, the
+ * models are saved only when this statement deleted that row, so of two requests finishing one interaction only
+ * one saves what follows from it. No two of `models` may have the same kind and id.
+ * @returns `{ saved: false }` when `destroy` was given and its row was already gone (nothing saved, nothing deleted);
+ *   with no models, `destroy` is a plain delete.
+ */
+export async function saveModels(db: Db, models: ModelToSave[], destroy?: { kind: string; ids: string[] }): Promise<{ saved: boolean }> {
+  if (models.length === 0) {
+    if (destroy) await destroyModel(db, destroy.kind, destroy.ids);
+    return { saved: true };
+  }
+  const rows = models.map(({ kind, model, expiresInSeconds, now }) => {
+    const row = rowOf(kind, model, expiresInSeconds, now);
+    return {
+      kind: row.kind, id: row.id, payload: row.payload, grant_id: row.grantId, user_code: row.userCode, uid: row.uid, account_id: row.accountId,
+      expires_at: row.expiresAt?.toISOString() ?? null, consumed_at: row.consumedAt?.toISOString() ?? null,
+    };
+  });
+  const saved = await statementsOf(db).saveBatch.execute({ goneKind: destroy?.kind ?? '', goneIds: destroy?.ids ?? [], rows: JSON.stringify(rows), guarded: destroy !== undefined });
+  return { saved: destroy === undefined || saved.length > 0 };
 }
 
 /**
@@ -162,18 +213,39 @@ function withConsumed(stored: Record<string, unknown>, consumedAt: Date | null):
   return payload;
 }
 
+/** A model found by id with what oidc-provider loads right after it (see {@link findModelById}). */
+export interface FoundModelWithContext extends FoundModel {
+  /** The row's grant id, null for kinds without one. */
+  grantId: string | null;
+  /** The payload of the live, unrevoked Grant of `grantId`, or null. */
+  grant: Record<string, unknown> | null;
+  /** For a session-bound row (`expiresWithSession`): its live Session by `sessionUid` (row id and payload), or null. */
+  session: FoundModel | null;
+}
+
+/** A jsonb value as the driver hands it over: pg parses jsonb itself, another driver may give the text. */
+const jsonOf = <T>(value: T | string | null): T | null => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
 /**
  * The live model of `kind` stored under one of `ids` — preferring the row whose id is `preferredId` — and, in the
- * same statement, the live Grant it belongs to (`grantId`: the row's grant, null for kinds without one; `grant`:
- * its payload, or null when there is none, or it expired or was revoked). oidc-provider loads a token's Grant right after the token at the token, userinfo and
- * introspection endpoints; reading both at once saves that round trip.
+ * same statement, the live Grant it belongs to (`grant`: its payload, or null when there is none, or it expired or
+ * was revoked) and, when the row expires with its session, that live Session (`session`, or null). oidc-provider
+ * loads a token's Grant right after the token at the token, userinfo and introspection endpoints, and a
+ * session-bound code's or token's Session by uid (its `checkSessionBinding`); reading them at once saves those
+ * round trips.
  */
-export async function findModelById(db: Db, kind: string, ids: string[], now: Date, preferredId?: string): Promise<(FoundModel & { grantId: string | null; grant: Record<string, unknown> | null }) | undefined> {
+export async function findModelById(db: Db, kind: string, ids: string[], now: Date, preferredId?: string): Promise<FoundModelWithContext | undefined> {
   const [row] = await statementsOf(db).find.execute({ kind, ids, now: now.toISOString(), preferredId: preferredId ?? '' });
   if (!row) return undefined;
-  // pg parses jsonb itself; a driver may hand the text over.
-  const grant = typeof row.grant === 'string' ? (JSON.parse(row.grant) as Record<string, unknown>) : row.grant;
-  return { id: row.id, payload: withConsumed(row.payload, row.consumedAt), grantId: row.grantId, grant: grant ?? null };
+  const grant = jsonOf(row.grant);
+  const session = jsonOf(row.session as { id: string; payload: Record<string, unknown> } | string | null);
+  return {
+    id: row.id,
+    payload: withConsumed(row.payload, row.consumedAt),
+    grantId: row.grantId,
+    grant: grant ?? null,
+    session: session ? { id: session.id, payload: withConsumed(session.payload, null) } : null,
+  };
 }
 
 /**
