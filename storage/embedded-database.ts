@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { DomainError } from '../lib/index.js';
 import type { DataDirOptions, Database, MemoryOptions } from './database.js';
@@ -33,11 +34,27 @@ const EMBEDDED_POOL_SIZE = 8;
 let wasmModule: Promise<WebAssembly.Module> | undefined;
 
 /**
+ * The V8 flag set before PGlite's WebAssembly is compiled: V8 runs it with its baseline compiler (Liftoff)
+ * only and never re-compiles hot functions with its optimizing compiler (TurboFan), as the initdb child
+ * already does (storage/embedded-initdb.ts). TurboFan's compilations take memory that the process keeps
+ * (V8 reported 65–80 MiB of peak malloc in the worker; glibc does not give it back) and CPU on the
+ * background threads while the database starts. Measured with the compiled server on a fresh `DATA_DIR`
+ * (Node 20): idle RSS 338 → 244 MiB; one `iam organization list` 4.4 → 2.8 CPU-s; a batch of catalog joins
+ * grew the process to 260 MiB with TurboFan and 173 MiB without, at about 35 % more CPU per statement once
+ * TurboFan's code is warm (the IdP's statements are small: see bench/results for the sign-in figures).
+ * V8 flags are per process: other WebAssembly compiled afterwards in this process (undici's HTTP parser
+ * for `fetch`) runs unoptimized too.
+ */
+const WASM_BASELINE_ONLY = '--liftoff-only';
+
+/**
  * PGlite's `pglite.wasm`, compiled once per process (V8 compiles it off the event loop) and handed to every
  * worker: a second database in the same process (tests open several) then starts without compiling it again.
+ * Sets {@link WASM_BASELINE_ONLY} first.
  */
 function pgliteWasmModule(): Promise<WebAssembly.Module> {
   return (wasmModule ??= (async () => {
+    setFlagsFromString(WASM_BASELINE_ONLY);
     const wasm = path.join(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), 'pglite.wasm');
     // `WebAssembly` is a global of Node's; the compiler's libraries here declare only its types.
     const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } };
