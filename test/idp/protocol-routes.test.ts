@@ -107,7 +107,10 @@ describe('protocol endpoints under an issuer path', () => {
     const metadata = (await discovery.json()) as Record<string, string>;
     expect(metadata.token_endpoint).toBe('http://localhost:3999/idp/token');
     expect(metadata.jwks_uri).toBe('http://localhost:3999/idp/jwks');
-    expect((await fetch(`${served.base}/idp/jwks`)).status).toBe(200);
+    const jwks = await fetch(`${served.base}/idp/jwks`);
+    expect(jwks.status).toBe(200);
+    // Cache-Control (key-set-caching.ts) matches the paths below the issuer path too.
+    for (const res of [discovery, jwks]) expect(res.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
     expect((await fetch(`${served.base}/jwks`)).status).toBe(404);
   });
 });
