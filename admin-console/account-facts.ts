@@ -5,6 +5,7 @@
  */
 import { formatInstant, type Account, type ChangeRequestType, type Identity, type LockoutState, type Membership } from '../identity/index.js';
 import { FUNCTIONS, isFunctionName } from '../policies/index.js';
+import { accountFactors, type AccountFactors } from './account-factors.js';
 
 /** An account of the organization with its lockout state (null: never failed a sign-in). */
 export interface AccountWithLockout {
@@ -34,13 +35,16 @@ export async function findOrganizationAccount(identity: Identity, organizationId
   return { account: view.account, membership, lockout: await identity.stores.lockouts.find(accountId) };
 }
 
-/** The change request types that make sense for the account in its current state (the service checks again). */
-export function applicableChanges({ account, membership, lockout }: AccountWithLockout, hasApp: boolean): ChangeRequestType[] {
+/**
+ * The change request types that make sense for the account in its current state (the service checks again).
+ * `hasSecondFactor`: it has an authenticator app or a passkey (what a second-factor reset removes).
+ */
+export function applicableChanges({ account, membership, lockout }: AccountWithLockout, hasSecondFactor: boolean): ChangeRequestType[] {
   if (account.status === 'closed') return [];
   const types: ChangeRequestType[] = ['change_functions'];
   types.push(account.status === 'active' ? 'suspend_account' : 'reactivate_account');
   if (isLocked(lockout)) types.push('unlock_account');
-  if (hasApp) types.push('reset_second_factor');
+  if (hasSecondFactor) types.push('reset_second_factor');
   types.push('close_account');
   types.push(membership.delegatedAdministrator ? 'remove_delegated_administrator' : 'appoint_delegated_administrator');
   return types;
@@ -70,6 +74,8 @@ export interface AccountFacts {
   delegatedAdministrator: string;
   memberSince: string;
   secondFactor: string;
+  /** Each factor type the account has, its passkeys and the phishing-resistant requirement (account-factors.ts). */
+  factors: AccountFactors;
   lockout: string;
   lastSignIn: string;
   changes: ChangeRequestType[];
@@ -78,9 +84,10 @@ export interface AccountFacts {
 /** Gathers the facts of `target` for the detail page, times formatted in `timeZone` (IANA). */
 export async function accountFacts(identity: Identity, target: AccountWithLockout, timeZone: string): Promise<AccountFacts> {
   const { account, membership, lockout } = target;
-  const [app, signIns] = await Promise.all([
+  const [app, signIns, factors] = await Promise.all([
     identity.stores.authenticators.findConfirmed(account.id),
     identity.stores.audit.list({ accountId: account.id, type: 'account.signed_in', limit: 1 }),
+    accountFactors(identity, account, timeZone),
   ]);
   const at = (d: Date) => formatInstant(d, timeZone);
   let lockoutText = 'Not locked';
@@ -100,6 +107,7 @@ export async function accountFacts(identity: Identity, target: AccountWithLockou
     secondFactor: app?.confirmedAt ? `Authenticator app since ${at(app.confirmedAt)}` : app ? 'Authenticator app' : 'Email code',
     lockout: lockoutText,
     lastSignIn: signIns[0] ? at(signIns[0].occurredAt) : 'Never',
-    changes: applicableChanges(target, Boolean(app)),
+    factors,
+    changes: applicableChanges(target, factors.resettable),
   };
 }

@@ -31,11 +31,31 @@ export function auditCsvRecord(row: AuditRow): string[] {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `key: value` pairs of the event's data, in stored order; objects as JSON, nulls left out. */
-export function describeData(data: Record<string, unknown>): string {
-  return Object.entries(data)
+/** The factors events name (`data.factor`), in words: RFC 8176 `amr` values and our own. */
+const FACTOR_NAMES: Record<string, string> = { pwd: 'password', otp: 'emailed code', totp: 'authenticator app', passkey: 'passkey', app: 'authenticator app', email: 'emailed code' };
+
+/**
+ * The second factor of a sign-in from its RFC 8176 `amr` when the event does not name it: `hwk` (or `swk`
+ * without `otp`) is a passkey, `otp` with `swk` the authenticator app (APP_SIGN_IN_AMR), `otp` alone an
+ * emailed code. Null when it cannot tell.
+ */
+export function factorOfAmr(amr: unknown): string | null {
+  if (!Array.isArray(amr)) return null;
+  if (amr.includes('hwk') || (amr.includes('swk') && !amr.includes('otp'))) return 'passkey';
+  if (amr.includes('otp')) return amr.includes('swk') ? 'totp' : 'otp';
+  return null;
+}
+
+/**
+ * `key: value` pairs of the event's data, in stored order; objects as JSON, nulls left out. The factor is named
+ * in words (`factor: authenticator app (totp)`); a sign-in that does not name it gets it from its `amr`, first.
+ */
+export function describeData(data: Record<string, unknown>, type?: string): string {
+  const derived = type === 'account.signed_in' && data.factor === undefined ? factorOfAmr(data.amr) : null;
+  const entries = derived ? [['factor', derived] as [string, unknown], ...Object.entries(data)] : Object.entries(data);
+  return entries
     .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => (k === 'factor' && typeof v === 'string' && FACTOR_NAMES[v] ? `factor: ${FACTOR_NAMES[v]} (${v})` : `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`))
     .join('; ');
 }
 
@@ -67,7 +87,7 @@ export async function auditRows(events: readonly AuditEvent[], timeZone: string,
         accountName: account?.name ?? '',
         actor: label(actor, e.actor),
         ip: e.ip ?? '',
-        details: describeData(e.data),
+        details: describeData(e.data, e.type),
       };
     }),
   );

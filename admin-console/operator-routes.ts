@@ -28,7 +28,7 @@ export function operatorRoutes(identity: Identity, options: OperatorRouteOptions
   const router = express.Router();
   router.use(requireOperator());
   router.get('/', (_req, res) => res.redirect(303, '/operator/requests'));
-  router.use(operatorOrganizationRoutes(identity), operatorRequestRoutes(identity, options.timeZone), operatorCampaignRoutes(identity, options.timeZone), operatorMailRoutes(identity, options.timeZone));
+  router.use(operatorOrganizationRoutes(identity, options.timeZone), operatorRequestRoutes(identity, options.timeZone), operatorCampaignRoutes(identity, options.timeZone), operatorMailRoutes(identity, options.timeZone));
   if (options.clients) router.use(operatorClientRoutes(identity, options.clients));
   // The operator sees every event of every organization (design/domain.md): `/operator/audit` and `/operator/audit.csv`.
   router.use(auditRoutes(identity, { scope: () => ({ organizationId: null, timeZone: options.timeZone, description: 'Every event of every organization.', fileLabel: 'all' }) }));

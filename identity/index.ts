@@ -23,6 +23,7 @@ import { createOutboxMailer } from './mail/outbox-mailer.js';
 import { listUndeliveredMail, type UndeliveredMailView } from './mail/undelivered.js';
 import { createSftpService, type SftpService } from './sftp/index.js';
 import { createPasskeyService, relyingPartyOf, type PasskeyService } from './factors/passkey/index.js';
+import { createPhishingResistantPolicyService, type PhishingResistantPolicyService } from './factors/phishing-resistant-policy.js';
 import { createPasswordRecovery, DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings } from './recovery/password-recovery.js';
 
 export * from './model.js';
@@ -47,6 +48,7 @@ export * from './recovery/stores.js';
 export * from './change-requests/index.js';
 export * from './sftp/index.js';
 export * from './factors/passkey/index.js';
+export * from './factors/phishing-resistant-policy.js';
 export { phoneDigits, phonesMatch } from './recovery/phone.js';
 export { describeDuration } from './recovery/emails.js';
 export { DEFAULT_RECOVERY_SETTINGS, type PasswordRecovery, type RecoverySettings, type ResetOutcome, type RecoveryContext, type LinkPurpose } from './recovery/password-recovery.js';
@@ -99,6 +101,8 @@ export interface Identity {
   sftp: SftpService;
   /** Passkeys (WebAuthn): registration and removal on the account page, sign-in (second factor or passwordless). */
   passkeys: PasskeyService;
+  /** The operator's phishing-resistant rules for delegated administrators and what they ask of an account at sign-in. */
+  phishingResistant: PhishingResistantPolicyService;
   /**
    * The outbox worker of this process: delivers what this process enqueues at once; `start()` (server/app.ts)
    * adds polling for retries and other processes' messages; `stop()` before the database closes.
@@ -138,6 +142,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
     changeRequests: createChangeRequestService({ changeRequests: stores.changeRequests, accounts: stores.accounts, sftp: stores.sftp, events, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone, sendSetPasswordLink: recovery.sendSetPasswordLink }),
     sftp: createSftpService({ store: stores.sftp, clock }),
     passkeys: createPasskeyService({ passkeys: stores.passkeys, accounts: stores.accounts, lockouts: stores.lockouts, lockout: deps.lockout, events, mailer, clock, relyingParty: relyingPartyOf(issuer, deps.displayName), displayName: deps.displayName }),
+    phishingResistant: createPhishingResistantPolicyService({ rules: stores.phishingResistantRules, memberships: (id) => stores.accounts.listMemberships(id), passkeyCount: async (id) => (await stores.passkeys.listActive(id)).length, events, clock }),
     mailDelivery,
     listUndeliveredMail: (limit) => listUndeliveredMail(stores.mailOutbox, limit),
     stores,

@@ -7,6 +7,7 @@ import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from '
 import type { ChangeRequestStore } from './change-requests/stores.js';
 import type { SftpStore } from './sftp/stores.js';
 import type { PasskeyStore } from './factors/passkey/stores.js';
+import type { PhishingResistantRuleStore } from './factors/phishing-resistant-policy.js';
 import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
 
@@ -213,6 +214,8 @@ export interface IdentityStores {
   sftp: SftpStore;
   /** Passkeys (WebAuthn credentials) and their ceremonies' challenges (identity/factors/passkey/stores.ts). */
   passkeys: PasskeyStore;
+  /** The operator's phishing-resistant rules (identity/factors/phishing-resistant-policy.ts). */
+  phishingResistantRules: PhishingResistantRuleStore;
 }
 
 /**

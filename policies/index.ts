@@ -5,3 +5,4 @@ export * from './security.js';
 export * from './authenticator.js';
 export * from './ecp-folders.js';
 export * from './sftp-registration.js';
+export * from './phishing-resistant.js';

@@ -3,7 +3,7 @@
  *   campaign create --registered-before T --effective-from T [--skip-until T]
  *   campaign list                      progress: affected / re-registered / skipped
  *   campaign close --id ID
- *   account reset-factor --user-id U   removes the app; the person falls back to emailed codes and is emailed
+ *   account reset-factor --user-id U   removes the app and the passkeys; the person falls back to emailed codes and is emailed
  * Times are ISO 8601 (e.g. `2024-12-15T00:00:00+08:00`). Errors follow cli.ts (exit 1 for domain refusals).
  */
 import type { Command } from 'commander';
@@ -65,12 +65,13 @@ export function addAuthenticatorCommands(program: Command, out: Output, withServ
   const account = program.commands.find((c) => c.name() === 'account') ?? program.command('account');
   account
     .command('reset-factor')
-    .description('remove the authenticator app of an account (it falls back to emailed codes); the person is emailed')
+    .description('reset the second factor of an account: remove its authenticator app and its passkeys (it falls back to emailed codes); the person is emailed')
     .requiredOption('--user-id <userId>', 'user ID or email')
     .action((o: { userId: string }) =>
       withServices(async ({ operations }) => {
-        const { userId, removed } = await operations.accounts.resetFactor(o.userId);
-        out(removed ? `removed the authenticator app of ${userId}; they now sign in with emailed codes and were told by email` : `${userId} had no authenticator app`, { userId, removed });
+        const reset = await operations.accounts.resetFactor(o.userId);
+        const what = [reset.removed ? 'the authenticator app' : null, reset.passkeysRemoved > 0 ? `${reset.passkeysRemoved} passkey${reset.passkeysRemoved === 1 ? '' : 's'} (${reset.passkeyNames.join(', ')})` : null].filter(Boolean).join(' and ');
+        out(what ? `removed ${what} of ${reset.userId}; they now sign in with emailed codes and were told by email` : `${reset.userId} had no authenticator app and no passkey`, reset);
       }),
     );
 }

@@ -77,8 +77,11 @@ export interface OperatorOperations {
     grantOperator(login: string): Promise<{ userId: string; operator: true; changed: boolean }>;
     /** Revokes the operator role; `changed` is false when the account did not hold it. @throws DomainError `not_found`. */
     revokeOperator(login: string): Promise<{ userId: string; operator: false; changed: boolean }>;
-    /** Removes the account's authenticator app; the person falls back to emailed codes and is emailed. */
-    resetFactor(login: string): Promise<{ userId: string; removed: boolean }>;
+    /**
+     * Resets the account's second factor: removes its authenticator app (`removed`: it had one) and its passkeys
+     * (`passkeysRemoved`, `passkeyNames`); the person falls back to emailed codes and is emailed. @throws DomainError `not_found`.
+     */
+    resetFactor(login: string): Promise<{ userId: string; removed: boolean; passkeysRemoved: number; passkeyNames: string[] }>;
   };
   clients: {
     /** Registers a client and publishes `client.created`. @throws DomainError `validation_failed` (fieldErrors), `conflict`, `not_found` (service organization). */
@@ -132,7 +135,8 @@ export function createOperations(services: OperationServices, actor: string): Op
       revokeOperator: (login) => setOperator(login, false as const),
       async resetFactor(login) {
         const { account } = await byLogin(login);
-        return { userId: account.userId, removed: await identity.authenticators.resetByAdministrator(account, actor) };
+        const { removed, passkeysRemoved, passkeyNames } = await identity.changeRequests.resetSecondFactorDirectly(actor, account.id);
+        return { userId: account.userId, removed, passkeysRemoved, passkeyNames };
       },
     },
     clients: {

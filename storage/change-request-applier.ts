@@ -4,7 +4,7 @@
  * (design/security.md §8); ending sessions, and revoking the grants that released changed functions, reuse the
  * grant revocation (design/security.md §9).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { ChangeApplier } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import { insertUnderQuota } from './account-store.js';
@@ -12,7 +12,7 @@ import { appendAuditEventsOn } from './audit-store.js';
 import type { Executor } from './database.js';
 import { clearLockoutOn } from './lockout-store.js';
 import { revokeAccountGrantsOn, revokeFunctionGrantsOn } from './oidc-grant-revocation.js';
-import { accounts, authenticatorRegistrations, memberships } from './schema.js';
+import { accounts, authenticatorRegistrations, memberships, webauthnCredentials } from './schema.js';
 import { createSftpApplier } from './sftp-store.js';
 
 const noMembership = () => new DomainError('not_found', 'The account is no longer a member of this organization.');
@@ -47,6 +47,13 @@ export function createChangeApplier(tx: Executor): ChangeApplier {
     async removeAuthenticators(accountId) {
       const removed = await tx.delete(authenticatorRegistrations).where(eq(authenticatorRegistrations.accountId, accountId)).returning({ status: authenticatorRegistrations.status });
       return removed.some((r) => r.status === 'confirmed');
+    },
+
+    async removePasskeys(accountId, now) {
+      const removed = await tx.update(webauthnCredentials).set({ removedAt: now })
+        .where(and(eq(webauthnCredentials.accountId, accountId), isNull(webauthnCredentials.removedAt)))
+        .returning({ name: webauthnCredentials.name, createdAt: webauthnCredentials.createdAt });
+      return removed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((p) => p.name);
     },
 
     endSessions: (accountId, now) => revokeAccountGrantsOn(tx, accountId, now),

@@ -112,6 +112,8 @@ export function createChangeRequestStore(db: Db): ChangeRequestStore {
       });
     },
 
+    applyDirectly: (apply) => db.transaction((tx) => apply(createChangeApplier(tx))),
+
     async list(query) {
       const where = conditionsOf(query);
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);

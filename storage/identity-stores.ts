@@ -19,6 +19,7 @@ import { createRateLimitStore } from './rate-limit-store.js';
 import { translateInvalidText } from './postgres-errors.js';
 import { createSftpStore } from './sftp-store.js';
 import { createPasskeyStore } from './passkey-store.js';
+import { createPhishingResistantRuleStore } from './phishing-resistant-rule-store.js';
 
 /**
  * Implements identity/'s {@link IdentityStores} on `database` (PostgreSQL or PGlite alike).
@@ -44,6 +45,7 @@ export function createIdentityStores(database: Database, keys: SealingKeys = { c
     changeRequests: createChangeRequestStore(db),
     sftp: createSftpStore(db),
     passkeys: createPasskeyStore(db),
+    phishingResistantRules: createPhishingResistantRuleStore(db),
     // What a delivered message makes usable is recorded in the transaction that marks it sent.
     mailOutbox: createMailOutboxStore(db, keys, outbox, {
       email_otp: otpDeliveredStep,

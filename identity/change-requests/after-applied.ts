@@ -21,6 +21,6 @@ export async function afterApplied(ctx: ChangeRequestContext, request: ChangeReq
   }
   if (request.type === 'reset_second_factor' && request.accountId) {
     const account = await ctx.accounts.findById(request.accountId);
-    if (account) await notifyAccountHolder(ctx.mailer, ctx.displayName, account, 'your second factor was reset', `Your second factor was reset (${request.reference}), as your delegated administrators requested. Sign-in now sends a one-time code to this email address.`);
+    if (account) await notifyAccountHolder(ctx.mailer, ctx.displayName, account, 'your second factor was reset', `Your second factor was reset (${request.reference}), as your delegated administrators requested: your authenticator app and your passkeys, if you had any, were removed. Sign-in now sends a one-time code to this email address.`);
   }
 }

@@ -22,6 +22,17 @@ const STATUS_CHANGES = {
 } as const satisfies Record<string, { to: AccountStatus; from: readonly AccountStatus[]; event: EventInput['type'] }>;
 
 /**
+ * Resets the account's second factor: removes its authenticator app and its passkeys, so it signs in with
+ * emailed codes (and is asked to register again where a rule requires a passkey). @returns the data of the
+ * `authenticator.reset` event: `removed` (an app was registered), `passkeysRemoved`, `passkeyNames`.
+ */
+export async function resetSecondFactor(applier: ChangeApplier, accountId: string, now: Date): Promise<{ removed: boolean; passkeysRemoved: number; passkeyNames: string[] }> {
+  const removed = await applier.removeAuthenticators(accountId);
+  const passkeyNames = await applier.removePasskeys(accountId, now);
+  return { removed, passkeysRemoved: passkeyNames.length, passkeyNames };
+}
+
+/**
  * Applies `request` (already moved to its new status, `accountId` set) through `applier`.
  * @param actor - who applied it: the checker's account id or the operator's actor string.
  * @returns the audit events of the change (`account.created`, `account.functions_changed`, `account.suspended`, …).
@@ -60,7 +71,7 @@ export async function applyChange(applier: ChangeApplier, request: ChangeRequest
     case 'unlock_account':
       return [{ type: 'account.unlocked', ...base, data: { ...data, wasLocked: await applier.unlock(accountId, now) } }];
     case 'reset_second_factor':
-      return [{ type: 'authenticator.reset', ...base, data: { ...data, removed: await applier.removeAuthenticators(accountId) } }];
+      return [{ type: 'authenticator.reset', ...base, data: { ...data, ...(await resetSecondFactor(applier, accountId, now)) } }];
     case 'appoint_delegated_administrator':
     case 'remove_delegated_administrator': {
       const appoint = request.type === 'appoint_delegated_administrator';

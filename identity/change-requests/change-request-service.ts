@@ -11,7 +11,7 @@ import type { ChangeRequestActor, ChangeRequestDeps } from './context.js';
 import { countTasks, getRequest, listRequests, type DashboardPage, type dashboardQuery } from './dashboard.js';
 import { clone, createDraft, discard, reclaim, submit, updateDraft, type DraftInput } from './maker.js';
 import type { ChangeRequestView } from './model.js';
-import { completeByOperator, rejectByOperator } from './operator.js';
+import { completeByOperator, rejectByOperator, resetSecondFactorDirectly, type SecondFactorReset } from './operator.js';
 import type { ChangeRequestQuery } from './stores.js';
 import type { z } from 'zod';
 
@@ -50,6 +50,11 @@ export interface ChangeRequestService {
   completeByOperator(operator: string, requestId: string, input?: { message?: string }): Promise<ChangeRequestView>;
   /** The operator rejects a `sent_to_operator` request with a comment. */
   rejectByOperator(operator: string, requestId: string, comment: string): Promise<ChangeRequestView>;
+  /**
+   * The operator resets the account's second factor without a request (operator CLI): its authenticator app and
+   * passkeys are removed as a confirmed `reset_second_factor` removes them; the holder is emailed. @throws DomainError `not_found`.
+   */
+  resetSecondFactorDirectly(operator: string, accountId: string): Promise<SecondFactorReset>;
   /** One request; other makers' drafts answer `not_found`. */
   getRequest(actor: ChangeRequestActor, requestId: string): Promise<ChangeRequestView>;
   /** A dashboard page (view, search, filters), newest update first. */
@@ -83,6 +88,7 @@ export function createChangeRequestService(deps: ChangeRequestDeps): ChangeReque
     reject: (actor, id, comment) => reject(ctx, actor, id, comment),
     completeByOperator: (operator, id, input) => completeByOperator(ctx, operator, id, input),
     rejectByOperator: (operator, id, comment) => rejectByOperator(ctx, operator, id, comment),
+    resetSecondFactorDirectly: (operator, accountId) => resetSecondFactorDirectly(ctx, operator, accountId),
     getRequest: (actor, id) => getRequest(ctx, actor, id),
     list: (actor, query) => listRequests(ctx, actor, query),
     countTasks: (actor, organizationId) => countTasks(ctx, actor, organizationId),

@@ -9,4 +9,5 @@ export { ACCOUNT_WIDE_TYPES, OPERATOR_REASON_MESSAGES, completionFor, operatorRe
 export { DASHBOARD_VIEWS, dashboardQuery, type DashboardPage } from './dashboard.js';
 export type { DraftInput } from './maker.js';
 export type { ChangeRequestActor, ChangeRequestDeps } from './context.js';
+export type { SecondFactorReset } from './operator.js';
 export { createChangeRequestService, type ChangeRequestService } from './change-request-service.js';

@@ -6,8 +6,9 @@
  * established that `operator` holds the operator role.
  */
 import { DomainError } from '../../lib/index.js';
+import { notifyAccountHolder } from '../authenticators/notify.js';
 import { afterApplied } from './after-applied.js';
-import { applyChange } from './apply.js';
+import { applyChange, resetSecondFactor } from './apply.js';
 import { parseField, rejectionComment, stepMessage, type ChangeRequestContext } from './context.js';
 import type { ChangeRequestView } from './model.js';
 import { notifyMaker } from './notify.js';
@@ -49,4 +50,33 @@ export async function rejectByOperator(ctx: ChangeRequestContext, operator: stri
   await publishTransition(ctx, 'change_request.rejected', updated, { operator }, { comment: text });
   await notifyMaker(ctx, updated, text);
   return (await ctx.changeRequests.findById(requestId))!;
+}
+
+/** What {@link resetSecondFactorDirectly} removed, and whether the account holder was emailed. */
+export interface SecondFactorReset {
+  /** An authenticator app was registered (and is gone). */
+  removed: boolean;
+  passkeysRemoved: number;
+  passkeyNames: string[];
+  notified: boolean;
+}
+
+/**
+ * The operator resets an account's second factor directly (the operator CLI's `account reset-factor`, no
+ * maker-checker): the same change as a confirmed `reset_second_factor` request — the authenticator app and
+ * every passkey removed in one transaction — then the holder is emailed (when anything was removed) and
+ * `authenticator.reset` is published.
+ * @throws DomainError `not_found` for an unknown account.
+ */
+export async function resetSecondFactorDirectly(ctx: ChangeRequestContext, operator: string, accountId: string): Promise<SecondFactorReset> {
+  const account = await ctx.accounts.findById(accountId);
+  if (!account) throw new DomainError('not_found', 'No such account.');
+  const now = ctx.clock.now();
+  const reset = await ctx.changeRequests.applyDirectly((applier) => resetSecondFactor(applier, account.id, now));
+  const what = [reset.removed ? 'your authenticator app' : null, reset.passkeysRemoved > 0 ? `your passkeys (${reset.passkeyNames.join(', ')})` : null].filter(Boolean).join(' and ');
+  const notified = what
+    ? await notifyAccountHolder(ctx.mailer, ctx.displayName, account, 'your second factor was reset', `An administrator reset your second factor: ${what} were removed. Sign-in now sends a one-time code to this email address; you may register an app or a passkey again from your account page.`)
+    : false;
+  await ctx.events.publish({ type: 'authenticator.reset', accountId: account.id, actor: operator, data: { ...reset, notified } }, now);
+  return { ...reset, notified };
 }

@@ -60,6 +60,11 @@ export interface ChangeApplier extends SftpChangeApplier {
   unlock(accountId: string, now: Date): Promise<boolean>;
   /** Deletes every authenticator app registration. @returns true when a confirmed one existed. */
   removeAuthenticators(accountId: string): Promise<boolean>;
+  /**
+   * Marks every passkey of the account removed at `now` (one UPDATE of those not yet removed): none signs in
+   * again. @returns the names of the passkeys removed, oldest first.
+   */
+  removePasskeys(accountId: string, now: Date): Promise<string[]>;
   /** Ends the account's sessions and grants, as `AccountSessionRevoker.revokeAll` does (design/security.md §9). */
   endSessions(accountId: string, now: Date): Promise<EndedSessions>;
   /**
@@ -110,6 +115,11 @@ export interface ChangeRequestStore {
    * propagates; when the guard does not hold, `apply` is not called and the result is null.
    */
   transitionAndApply<T>(id: string, guard: TransitionGuard, change: TransitionChange, apply: (applier: ChangeApplier, request: ChangeRequest) => Promise<T>): Promise<{ request: ChangeRequest; applied: T } | null>;
+  /**
+   * Runs `apply` in one transaction with no request behind it: the operator's direct changes (the operator CLI's
+   * `account reset-factor`), applied and audited as a confirmed request's are. When `apply` throws, nothing is written.
+   */
+  applyDirectly<T>(apply: (applier: ChangeApplier) => Promise<T>): Promise<T>;
   /** A page of requests and how many match in all. */
   list(query: ChangeRequestQuery): Promise<{ items: ChangeRequestView[]; total: number }>;
   /** The organization's accounts holding a delegated administrator membership (whom to notify, who may check). */

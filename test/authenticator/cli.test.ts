@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../identity/index.js';
 import { createClientStore, createIdentityStores, createSigningKeyStore } from '../../storage/index.js';
@@ -15,6 +16,12 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
 
   const iam = (args: string[]) => cli.iam(args);
   const inProcess = <T>(run: (identity: Identity) => Promise<T>) => cli.inProcess(run);
+  /** A passkey stored as registration stores one (the ceremony is test/passkeys' subject). */
+  const addPasskey = (identity: Identity, accountId: string, name: string, createdAt: Date) =>
+    identity.stores.passkeys.add({
+      id: randomUUID(), accountId, credentialId: randomBytes(16).toString('base64url'), publicKey: new Uint8Array(randomBytes(77)), counter: 0, transports: ['usb'],
+      aaguid: null, deviceType: 'singleDevice', backedUp: false, name, createdAt, lastUsedAt: null, removedAt: null,
+    });
 
   it('creates, lists with progress and closes a campaign; refuses bad dates and a second close', async () => {
     const accountId = await inProcess(async (identity) => {
@@ -22,6 +29,8 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
       const { account } = await identity.accounts.createAccount({ organization: 'B07777', userId: 'cli.app', name: 'Cli App', email: 'cli.app@example.com', phone: '+852 5555 0000', password: 'correct horse battery staple' }, 'test');
       const setup = await identity.authenticators.beginRegistration(account, 'account_page');
       await identity.authenticators.completeRegistration(account, oathtool(setup.secret, new Date()));
+      await addPasskey(identity, account.id, 'Laptop', new Date(Date.now() - 2000));
+      await addPasskey(identity, account.id, 'YubiKey 5', new Date(Date.now() - 1000));
       return account.id;
     });
     const bad = await iam(['campaign', 'create', '--registered-before', 'soon', '--effective-from', '2024-12-15T00:00:00+08:00', '--json']);
@@ -44,14 +53,29 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
 
     const reset = await iam(['account', 'reset-factor', '--user-id', 'cli.app', '--json']);
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout)).toEqual({ userId: 'cli.app', removed: true });
+    expect(JSON.parse(reset.stdout)).toEqual({ userId: 'cli.app', removed: true, passkeysRemoved: 2, passkeyNames: ['Laptop', 'YubiKey 5'] });
     const after = await inProcess(async (identity) => ({
       hasApp: await identity.authenticatorApp.hasApp(accountId),
+      passkeys: await identity.passkeys.list(accountId),
       events: await identity.stores.audit.list({ accountId, type: 'authenticator.reset' }),
     }));
     expect(after.hasApp).toBe(false);
-    expect(after.events[0]).toMatchObject({ actor: 'operator-cli', data: { removed: true } });
+    expect(after.passkeys).toEqual([]);
+    expect(after.events[0]).toMatchObject({ actor: 'operator-cli', data: { removed: true, passkeysRemoved: 2, passkeyNames: ['Laptop', 'YubiKey 5'], notified: true } });
     expect((await iam(['account', 'reset-factor', '--user-id', 'nobody.here'])).code).toBe(1);
+  });
+
+  it('resets a second factor that is only a passkey, and says what it removed or that there was nothing', async () => {
+    const accountId = await inProcess(async (identity) => {
+      const { account } = await identity.accounts.createAccount({ organization: 'B07777', userId: 'cli.passkey', name: 'Cli Passkey', email: 'cli.passkey@example.com', phone: '+852 5555 0000', password: 'correct horse battery staple' }, 'test');
+      await addPasskey(identity, account.id, 'Phone', new Date());
+      return account.id;
+    });
+    const text = await iam(['account', 'reset-factor', '--user-id', 'cli.passkey']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('removed 1 passkey (Phone) of cli.passkey; they now sign in with emailed codes and were told by email');
+    expect(await inProcess((identity) => identity.passkeys.list(accountId))).toEqual([]);
+    expect((await iam(['account', 'reset-factor', '--user-id', 'cli.passkey'])).stdout).toContain('cli.passkey had no authenticator app and no passkey');
   });
 
   it('re-seals authenticator secrets, client secrets and signing keys under a new key while the previous key still opens them', async () => {
