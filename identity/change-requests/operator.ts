@@ -56,8 +56,11 @@ export async function rejectByOperator(ctx: ChangeRequestContext, operator: stri
 export interface SecondFactorReset {
   /** An authenticator app was registered (and is gone). */
   removed: boolean;
+  /** How many passkeys were removed. */
   passkeysRemoved: number;
+  /** Their names, oldest first. */
   passkeyNames: string[];
+  /** The account holder was emailed (false when nothing was removed, or the mail could not be queued). */
   notified: boolean;
 }
 

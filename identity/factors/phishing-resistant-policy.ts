@@ -24,6 +24,7 @@ export interface StoredPhishingResistantRule extends PhishingResistantRule {
   organizationId: string | null;
   /** When the requirement took effect: the grace period starts here (kept when only the grace period changes). */
   effectiveFrom: Date;
+  /** When the operator last changed it. */
   updatedAt: Date;
   /** The audit actor who set it, e.g. `operator:<account id>`. */
   updatedBy: string;
@@ -52,7 +53,9 @@ export interface PhishingResistantRules {
 
 /** The rule that holds for one organization and where it comes from. */
 export interface EffectivePhishingResistantRule {
+  /** The rule in force. */
   rule: PhishingResistantRule;
+  /** Whose it is: the organization's own, the one for every organization, or the policies/ default. */
   source: PhishingResistantRuleSource;
   /** The stored rule it comes from (null for the default), for who set it and when. */
   stored: StoredPhishingResistantRule | null;
