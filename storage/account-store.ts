@@ -3,7 +3,7 @@
  * the organization (`SELECT … FOR UPDATE`), so concurrent creations never exceed the quota
  * (design/security.md §8); user ID and email are unique case-insensitively through indexes on `lower()`.
  */
-import { and, asc, count, eq, getTableColumns, ilike, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Account, AccountStore, AccountView, Membership, MembershipWithOrganization } from '../identity/index.js';
 import { DomainError } from '../lib/index.js';
 import type { Db, Executor } from './database.js';
@@ -87,9 +87,72 @@ function membershipFromJson(accountId: string, m: MembershipJson): MembershipWit
   };
 }
 
+/** The account view as {@link accountViewJson} gives it: the account's columns by their TypeScript names. */
+export interface AccountViewJson {
+  account: Record<string, unknown>;
+  memberships: MembershipJson[];
+}
+
+const accountColumns = Object.entries(getTableColumns(accounts));
+const ACCOUNT_ID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/**
+ * The view of the account whose id is `accountIdText` (a text expression of another statement; anything but a
+ * UUID matches no account) as one JSON object, or null: the same columns and memberships as {@link
+ * AccountStore.findView}, for a statement that reads the account with something else (storage/oidc-models.ts).
+ */
+export function accountViewJson(accountIdText: SQL): SQL<AccountViewJson | string | null> {
+  // Columns written out with their table: inside another statement's select list drizzle would leave it off.
+  const columns = sql.join(accountColumns.map(([key, column]) => sql.raw(`'${key}', accounts."${column.name}"`)), sql`, `);
+  return sql`(select json_build_object('account', json_build_object(${columns}), 'memberships', ${membershipsJson}) from accounts
+    where accounts.id = (case when ${accountIdText} ~ ${sql.raw(`'${ACCOUNT_ID_PATTERN}'`)} then (${accountIdText})::uuid end))`;
+}
+
+/** An {@link AccountView} from {@link accountViewJson}'s JSON (the columns decoded as drizzle decodes them). */
+export function accountViewFromJson(json: AccountViewJson | string): AccountView {
+  const { account: columns, memberships: list } = (typeof json === 'string' ? JSON.parse(json) : json) as AccountViewJson;
+  const account = Object.fromEntries(accountColumns.map(([key, column]) => [key, columns[key] === null || columns[key] === undefined ? null : column.mapFromDriverValue(columns[key])])) as unknown as Account;
+  return { account, memberships: list.map((m) => membershipFromJson(account.id, m)) };
+}
+
+/** Views of accounts read by another statement of an oidc-provider request, by request, then account id (once each). */
+const sharedViews = new WeakMap<object, Map<string, AccountView | null>>();
+/** The running request, as the last {@link shareAccountView} caller tells it; undefined until one shares a view. */
+let currentRequest: (() => object | undefined) | undefined;
+
+/**
+ * Hands `view` — the account `accountId` as another statement of request `ctx` read it (null: no such account) — to
+ * the next {@link AccountStore.findView} of that account in the same request, which then sends no statement.
+ * Nothing outlives the request, so a suspension or any change is seen by the next one; an update of the account
+ * in the request drops it. `current` gives the running request (oidc-provider's `Provider.ctx`).
+ */
+export function shareAccountView(ctx: object, current: () => object | undefined, accountId: string, view: AccountView | null): void {
+  currentRequest = current;
+  let views = sharedViews.get(ctx);
+  if (!views) sharedViews.set(ctx, (views = new Map()));
+  views.set(accountId, view);
+}
+
+/** The view of `accountId` shared with the running request (taken: once), or undefined. */
+function takeSharedView(accountId: string): AccountView | null | undefined {
+  const ctx = currentRequest?.();
+  const views = ctx ? sharedViews.get(ctx) : undefined;
+  if (!views?.has(accountId)) return undefined;
+  const view = views.get(accountId)!;
+  views.delete(accountId);
+  return view;
+}
+
+/** Forgets a view shared with the running request: the account is being changed. */
+function dropSharedView(accountId: string): void {
+  const ctx = currentRequest?.();
+  if (ctx) sharedViews.get(ctx)?.delete(accountId);
+}
+
 /** Creates the account store over `db`. */
 export function createAccountStore(db: Db): AccountStore {
   async function update(accountId: string, values: Partial<typeof accounts.$inferInsert>): Promise<void> {
+    dropSharedView(accountId);
     const updated = isUuid(accountId) ? await db.update(accounts).set(values).where(eq(accounts.id, accountId)).returning({ id: accounts.id }) : [];
     if (updated.length === 0) throw new DomainError('not_found', 'The account does not exist.');
   }
@@ -108,9 +171,11 @@ export function createAccountStore(db: Db): AccountStore {
       .prepare('accounts_find_view');
   }
 
-  /** {@link AccountStore.findView}: one statement. */
+  /** {@link AccountStore.findView}: one statement, or none when another statement of the request read it ({@link shareAccountView}). */
   async function findView(id: string): Promise<AccountView | null> {
     if (!isUuid(id)) return null;
+    const shared = takeSharedView(id);
+    if (shared !== undefined) return shared;
     const [row] = await (viewStatement ??= prepareView()).execute({ id });
     if (!row) return null;
     const { memberships: json, ...account } = row;
@@ -166,12 +231,14 @@ export function createAccountStore(db: Db): AccountStore {
     },
 
     async setOperator(accountId, operator, now) {
+      dropSharedView(accountId);
       if (!isUuid(accountId)) return false;
       const changed = await db.update(accounts).set({ operator, updatedAt: now }).where(and(eq(accounts.id, accountId), ne(accounts.operator, operator))).returning({ id: accounts.id });
       return changed.length > 0;
     },
 
     async appointDelegatedAdministrator(accountId, organizationId) {
+      dropSharedView(accountId);
       const member = and(eq(memberships.accountId, accountId), eq(memberships.organizationId, organizationId));
       const [found] = isUuid(accountId) && isUuid(organizationId) ? await db.select({ da: memberships.delegatedAdministrator }).from(memberships).where(member).limit(1) : [];
       if (!found) throw new DomainError('not_found', 'The account is not a member of this organization.');

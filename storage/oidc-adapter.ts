@@ -27,6 +27,9 @@
  *   deleted the interaction: of two requests resuming one interaction on any instances, the second gets
  *   `SessionNotFound` and saves nothing (before, both could issue a code). Any other adapter call in the request
  *   carries out the held-back writes first, so the request reads what it wrote.
+ * - The account a code, token, Session or finished Interaction is about is read in its statement when the
+ *   request will load it next (oidc-provider's `findAccount`), and handed to that request's `findView` (once;
+ *   account-store.ts `shareAccountView`): fresh in every request, so a suspension is seen at the next one.
  * - Clients are kept a few seconds (client-store.ts `createClientLookup`).
  *
  * Codes, tokens, session ids and user codes are stored as keyed hashes, without their plain value in the
@@ -36,6 +39,7 @@
 import { createRequire } from 'node:module';
 import { eq, inArray, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock, type SealingKeys } from '../lib/index.js';
+import { shareAccountView } from './account-store.js';
 import { CLIENT_CACHE_SECONDS, createClientLookup, type ClientRecord } from './client-store.js';
 import { isHttpsUri } from './client-uris.js';
 import type { Database } from './database.js';
@@ -215,6 +219,18 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     return Boolean(result?.login) && !result?.error;
   }
 
+  /**
+   * Whether the account a `model` found by id is about is read with it: the request goes on to oidc-provider's
+   * `findAccount` of that account — at the token, userinfo and introspection endpoints for a code or token, at
+   * the authorization endpoint for the Session, at resume for the Session and the finished Interaction.
+   */
+  function readsAccountWith(model: string): boolean {
+    if (model === 'AuthorizationCode' || model === 'AccessToken' || model === 'RefreshToken') return requestContext() !== undefined;
+    const route = routeOf();
+    if (model === 'Session') return route === 'authorization' || route === 'resume';
+    return model === 'Interaction' && route === 'resume';
+  }
+
   /** The held-back writes of this request, created when `create`. */
   function pendingWrites(create: boolean): PendingWrites | undefined {
     const state = requestState(create);
@@ -265,8 +281,10 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
       }
     }
     const ids = secrets.idsOf(model, id);
-    const row = await findModelById(db, model, ids, clock.now(), ids[0]);
+    const row = await findModelById(db, model, ids, clock.now(), ids[0], readsAccountWith(model));
     if (!row) return undefined;
+    const ctx = requestContext();
+    if (ctx && row.account) shareAccountView(ctx, requestContext, row.account.accountId, row.account.view);
     const { grantId } = row;
     if (grantId !== null) {
       const state = requestState(true);

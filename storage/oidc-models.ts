@@ -10,6 +10,8 @@
  */
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { addSeconds } from '../lib/index.js';
+import type { AccountView } from '../identity/index.js';
+import { accountViewFromJson, accountViewJson } from './account-store.js';
 import type { Db } from './database.js';
 import type { StoredModel } from './oidc-model-secrets.js';
 import { uniqueViolation } from './postgres-errors.js';
@@ -46,6 +48,12 @@ const grantOfRow = sql<Record<string, unknown> | string | null>`(select g.payloa
 const sessionOfRow = sql<Record<string, unknown> | string | null>`(case when "oidc_models"."payload"->'expiresWithSession' = 'true'::jsonb then
   (select jsonb_build_object('id', s.id, 'payload', s.payload) from oidc_models s where s.kind = 'Session' and s.uid = "oidc_models"."payload"->>'sessionUid'
     and (s.expires_at is null or s.expires_at > ${placeholder('now')}::timestamptz) limit 1) end)`;
+
+/**
+ * The account a row is about, when `$withAccount`: its `account_id`, or for an Interaction the account its finished
+ * login names (`result.login.accountId`, what oidc-provider's resume logs in); null otherwise.
+ */
+const accountOfRow = sql<string | null>`(case when ${placeholder('withAccount')}::boolean then coalesce("oidc_models"."account_id", "oidc_models"."payload" #>> '{result,login,accountId}') end)`;
 
 /** The row as `oidc_models` takes it, from what the adapter saves. */
 function rowOf(kind: string, model: StoredModel, expiresInSeconds: number | undefined, now: Date) {
@@ -100,7 +108,10 @@ function prepare(db: Db) {
   return {
     saveBatch: db.with(gone).insert(oidcModels).select(batchRows).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare('oidc_models_save_batch'),
     find: db
-      .select({ id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt, grantId: oidcModels.grantId, grant: grantOfRow, session: sessionOfRow })
+      .select({
+        id: oidcModels.id, payload: oidcModels.payload, consumedAt: oidcModels.consumedAt, grantId: oidcModels.grantId, grant: grantOfRow, session: sessionOfRow,
+        accountId: accountOfRow, account: accountViewJson(accountOfRow),
+      })
       .from(oidcModels)
       .where(and(byId, live, notRevoked))
       .orderBy(desc(sql`${oidcModels.id} = ${placeholder('preferredId')}`))
@@ -221,6 +232,8 @@ export interface FoundModelWithContext extends FoundModel {
   grant: Record<string, unknown> | null;
   /** For a session-bound row (`expiresWithSession`): its live Session by `sessionUid` (row id and payload), or null. */
   session: FoundModel | null;
+  /** With `withAccount`: the account the row is about and its view (null: no such account); else undefined. */
+  account?: { accountId: string; view: AccountView | null };
 }
 
 /** A jsonb value as the driver hands it over: pg parses jsonb itself, another driver may give the text. */
@@ -232,10 +245,11 @@ const jsonOf = <T>(value: T | string | null): T | null => (typeof value === 'str
  * was revoked) and, when the row expires with its session, that live Session (`session`, or null). oidc-provider
  * loads a token's Grant right after the token at the token, userinfo and introspection endpoints, and a
  * session-bound code's or token's Session by uid (its `checkSessionBinding`); reading them at once saves those
- * round trips.
+ * round trips. With `withAccount`, the view of the account the row is about is read too (`account`), for the
+ * request's `findAccount` (account-store.ts `shareAccountView`).
  */
-export async function findModelById(db: Db, kind: string, ids: string[], now: Date, preferredId?: string): Promise<FoundModelWithContext | undefined> {
-  const [row] = await statementsOf(db).find.execute({ kind, ids, now: now.toISOString(), preferredId: preferredId ?? '' });
+export async function findModelById(db: Db, kind: string, ids: string[], now: Date, preferredId?: string, withAccount = false): Promise<FoundModelWithContext | undefined> {
+  const [row] = await statementsOf(db).find.execute({ kind, ids, now: now.toISOString(), preferredId: preferredId ?? '', withAccount });
   if (!row) return undefined;
   const grant = jsonOf(row.grant);
   const session = jsonOf(row.session as { id: string; payload: Record<string, unknown> } | string | null);
@@ -245,6 +259,7 @@ export async function findModelById(db: Db, kind: string, ids: string[], now: Da
     grantId: row.grantId,
     grant: grant ?? null,
     session: session ? { id: session.id, payload: withConsumed(session.payload, null) } : null,
+    ...(row.accountId ? { account: { accountId: row.accountId, view: row.account ? accountViewFromJson(row.account) : null } } : {}),
   };
 }
 

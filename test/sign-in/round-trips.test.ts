@@ -15,9 +15,10 @@ const REDIRECT = 'http://localhost:7633/auth/callback';
  * Each `pg` query is one round trip (node-postgres sends Parse/Bind/Execute/Sync and waits), so the count is
  * exact; `ROUND_TRIPS_LOG=1` prints every statement by request, an `oidc_models` one with its model kind.
  * Measured (PostgreSQL 15, warm caches): GET /auth 1, sign-in page 1, POST password 9, code page 2, mail delivery 1,
- * POST code 11, resume 3 (interaction, account, one statement for everything it writes), POST /token 4.
+ * POST code 11, resume 2 (the interaction with its account, one statement for everything it writes), POST /token 3
+ * (the code with its grant, session and account; its consume; the access token).
  */
-const MAX_ROUND_TRIPS = 32;
+const MAX_ROUND_TRIPS = 30;
 
 /** Statements of background work that may fall inside a sign-in: the readiness probe's schema check. */
 const BACKGROUND = /__drizzle_migrations/;

@@ -2,8 +2,11 @@
 import * as oidcProvider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, type Clock } from '../../lib/index.js';
-import { createOidcAdapter, type Database, type OidcAdapter } from '../../storage/index.js';
+import { eq } from 'drizzle-orm';
+import { createIdentityStores, createOidcAdapter, type Database, type OidcAdapter } from '../../storage/index.js';
+import { accounts } from '../../storage/schema.js';
 import { openTestDatabase } from '../support/database.js';
+import { createdAccount, createdOrganization } from './fixtures.js';
 
 const { errors } = oidcProvider as unknown as { errors: { SessionNotFound: new () => Error } };
 const KEY = Buffer.alloc(32, 9);
@@ -75,6 +78,30 @@ describe('the oidc-provider adapter within one request', () => {
       expect(await new Adapter('AuthorizationCode').find(code)).toMatchObject({ sessionUid: uid });
       expect(await new Adapter('Session').findByUid(uid)).toBeUndefined();
     });
+  });
+
+  it("reads a code's account with the code and hands it to the request's findView once; a change in the request reads it again", async () => {
+    const stores = createIdentityStores(database);
+    const account = await createdAccount(stores, await createdOrganization(stores));
+    const code = randomToken(12);
+    await new Plain('AuthorizationCode').upsert(code, { jti: code, kind: 'AuthorizationCode', accountId: account.id }, 60);
+    const expected = await stores.accounts.findView(account.id);
+    expect(expected?.memberships).toHaveLength(1);
+
+    await within({}, async () => {
+      await new Adapter('AuthorizationCode').find(code);
+      // Renamed by someone else after the code's statement: this request still sees what that statement read…
+      await database.db.update(accounts).set({ name: 'Renamed Meanwhile' }).where(eq(accounts.id, account.id));
+      expect(await stores.accounts.findView(account.id)).toEqual(expected);
+      // …once: the next read is a fresh one.
+      expect((await stores.accounts.findView(account.id))?.account.name).toBe('Renamed Meanwhile');
+
+      await new Adapter('AuthorizationCode').find(code);
+      await stores.accounts.setStatus(account.id, 'suspended', new Date());
+      expect((await stores.accounts.findView(account.id))?.account.status).toBe('suspended');
+    });
+    // Another request reads the account itself.
+    await within({}, async () => expect((await stores.accounts.findView(account.id))?.account.status).toBe('suspended'));
   });
 
   it("holds back a resumed request's writes until its Session is saved, then saves them and deletes the interaction together", async () => {
