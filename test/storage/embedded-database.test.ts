@@ -2,7 +2,6 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -10,14 +9,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../lib/index.js';
 import { embeddedStateOf } from '../../storage/embedded-database.js';
 import { createDatabaseProbe, createIdentityStores, EmbeddedDatabaseInUseError, openDatabase, openDatabaseForCli, serveEmbeddedDatabase, type Database } from '../../storage/index.js';
+import { compiledEntry } from '../support/compiled-entry.js';
 import { usingPostgresServer } from '../support/database.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const child = fileURLToPath(new URL('./embedded-cli-child.ts', import.meta.url));
 
-/** Runs embedded-cli-child.ts in another process, from another working directory. */
+/** Runs embedded-cli-child.ts (bundled, as test/support/cli.ts runs the CLI) in another process, from another working directory. */
 async function inAnotherProcess(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), child, ...args], { cwd: tmpdir() });
+  const { stdout } = await promisify(execFile)(process.execPath, [await compiledEntry('test/storage/embedded-cli-child.ts'), ...args], { cwd: tmpdir() });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The operator CLI as a test drives it: each command runs as its own process (`node --import tsx
- * server/cli.ts …`, what `npm run iam --` runs) against a fresh database of its own, and the test can open
- * that database in-process between commands to arrange or inspect state.
+ * The operator CLI as a test drives it: each command runs as its own process (`server/cli.ts`, what `npm run
+ * iam --` runs, bundled by esbuild instead of run under tsx's loader: test/support/compiled-entry.ts) against a
+ * fresh database of its own, and the test can open that database in-process between commands to arrange or
+ * inspect state.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import type { Identity } from '../../identity/index.js';
 import { createLogger, loadConfig, systemClock } from '../../lib/index.js';
 import { wireIdentity } from '../../server/wiring.js';
 import { openDatabaseForCli, type Database } from '../../storage/index.js';
+import { compiledEntry } from './compiled-entry.js';
 import { separateProcessDatabase } from './database.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,9 +50,10 @@ export async function startCliHarness(): Promise<CliHarness> {
   };
   return {
     env: db.env,
-    iam(args, options = {}) {
+    async iam(args, options = {}) {
+      const cli = await compiledEntry('server/cli.ts');
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], {
+        const child = spawn(process.execPath, [cli, ...args], {
           cwd: root,
           env: { ...process.env, ...db.env, LOG_LEVEL: 'silent', NODE_ENV: 'development', ...options.env },
         });
