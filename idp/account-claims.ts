@@ -8,11 +8,12 @@ import type { ActingOrganizations } from './acting-organization.js';
 import { oidcErrors, type OidcContext, type OidcToken } from './oidc.js';
 
 /**
- * Scopes and the claims each releases. `amr` (RFC 8176: `pwd`, `otp`, `mfa`) and `auth_time` come from the
- * login, so they appear in the ID token only; `organization` is the acting organization's membership.
+ * Scopes and the claims each releases. `amr` (RFC 8176: `pwd`, `otp`, `mfa`, …), `acr` (`phr` after a passkey,
+ * OIDC Core §2) and `auth_time` come from the login, so they appear in the ID token only; `organization` is the
+ * acting organization's membership.
  */
 export const SCOPE_CLAIMS = {
-  openid: ['sub', 'amr', 'auth_time'],
+  openid: ['sub', 'amr', 'acr', 'auth_time'],
   profile: ['name'],
   email: ['email', 'email_verified'],
   organization: ['organization', 'functions'],

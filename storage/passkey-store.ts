@@ -61,6 +61,13 @@ export function createPasskeyStore(db: Db): PasskeyStore {
       return row && row.expiresAt > now ? row.challenge : null;
     },
 
+    async findChallenge(sessionUid, accountId, purpose, now) {
+      if (!isUuid(accountId)) return null;
+      const [row] = await db.select({ challenge: challenges.challenge, expiresAt: challenges.expiresAt }).from(challenges)
+        .where(and(eq(challenges.sessionUid, sessionUid), eq(challenges.purpose, purpose), eq(challenges.accountId, accountId)));
+      return row && row.expiresAt > now ? row.challenge : null;
+    },
+
     async findByCredentialId(credentialId) {
       const [row] = await db.select().from(credentials).where(and(eq(credentials.credentialId, credentialId), isNull(credentials.removedAt))).limit(1);
       return row ? toModel(row) : null;

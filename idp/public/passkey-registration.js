@@ -1,5 +1,6 @@
 /**
- * The passkey ceremony of the account page (views/account-passkey.ejs), a static module under the IdP's strict
+ * The passkey creation ceremony of the account page (views/account-passkey.ejs) and of the registration prompt at
+ * sign-in (views/passkey-register.ejs), a static module under the IdP's strict
  * CSP (no inline script): enables "Create passkey" and, when it is pressed, asks the browser to create a credential from the server's creation
  * options (the form's data-options, WebAuthn Level 3 §5.4 JSON) through @simplewebauthn/browser, then posts the
  * answer (RegistrationResponseJSON) with the form. The server verifies it; nothing is trusted here.
@@ -12,6 +13,8 @@ const status = document.getElementById('passkey-status');
 
 /** Runs the ceremony once; on failure, says why and leaves the button for another try. */
 async function createPasskey() {
+  // The sign-in's registration page asks for the name in this form (the account page's form carries it hidden).
+  if (!form.reportValidity()) return;
   if (!browserSupportsWebAuthn()) {
     status.textContent = 'This browser cannot create passkeys. Use another browser, or register an authenticator app instead.';
     return;

@@ -72,6 +72,8 @@ export interface PasskeyService extends PasskeyAuthentication {
    * session `sessionUid`; stores their challenge, replacing the session's earlier one.
    */
   beginRegistration(account: Account, sessionUid: string): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** The creation options of the session's registration still under way (same challenge), or null when none is. */
+  findPendingRegistration(account: Account, sessionUid: string): Promise<PublicKeyCredentialCreationOptionsJSON | null>;
   /**
    * Verifies `response` (the `RegistrationResponseJSON` of @simplewebauthn/browser's `startRegistration`, as
    * parsed JSON; anything else is refused) against the session's challenge and stores the passkey as `name`.
@@ -99,22 +101,33 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
   const ttlSeconds = deps.challengeTtlSeconds ?? DEFAULT_PASSKEY_CHALLENGE_TTL_SECONDS;
   const notify = (account: Account, subject: string, body: string) => notifyAccountHolder(deps.mailer, deps.displayName, account, subject, body);
 
+  /** Creation options for `account` (its passkeys excluded), with a new challenge or the given one (base64url). */
+  async function creationOptions(account: Account, challenge?: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const existing = await passkeys.listActive(account.id);
+    return generateRegistrationOptions({
+      rpName: relyingParty.name, rpID: relyingParty.rpId,
+      userID: new TextEncoder().encode(account.id), userName: account.userId, userDisplayName: account.name,
+      timeout: ttlSeconds * 1000, attestationType: 'none',
+      excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      ...(challenge ? { challenge: new Uint8Array(Buffer.from(challenge, 'base64url')) } : {}),
+    });
+  }
+
   return {
     ...createPasskeyAuthentication({ ...deps, challengeTtlSeconds: ttlSeconds }),
     list: (accountId) => passkeys.listActive(accountId),
 
     async beginRegistration(account, sessionUid) {
-      const existing = await passkeys.listActive(account.id);
-      const options = await generateRegistrationOptions({
-        rpName: relyingParty.name, rpID: relyingParty.rpId,
-        userID: new TextEncoder().encode(account.id), userName: account.userId, userDisplayName: account.name,
-        timeout: ttlSeconds * 1000, attestationType: 'none',
-        excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
-        authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
-      });
+      const options = await creationOptions(account);
       const now = clock.now();
       await passkeys.saveChallenge({ sessionUid, purpose: 'registration', accountId: account.id, challenge: options.challenge, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) });
       return options;
+    },
+
+    async findPendingRegistration(account, sessionUid) {
+      const challenge = await passkeys.findChallenge(sessionUid, account.id, 'registration', clock.now());
+      return challenge ? creationOptions(account, challenge) : null;
     },
 
     async completeRegistration(account, sessionUid, input, context = {}) {

@@ -25,6 +25,8 @@ export interface PasskeyStore {
    * @returns the challenge when one existed and `expiresAt > now`, else null.
    */
   consumeChallenge(sessionUid: string, accountId: string | null, purpose: PasskeyChallengePurpose, now: Date): Promise<string | null>;
+  /** The session's challenge of `purpose` issued to `accountId`, without consuming it; null when none or expired. */
+  findChallenge(sessionUid: string, accountId: string, purpose: PasskeyChallengePurpose, now: Date): Promise<string | null>;
   /** The passkey (not removed) with this credential ID (base64url), of any account; null when none. */
   findByCredentialId(credentialId: string): Promise<Passkey | null>;
   /**
