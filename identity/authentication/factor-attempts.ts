@@ -19,7 +19,7 @@ export interface FactorAttempts {
   reserve(accountId: string, context: AttemptContext): Promise<{ outcome: 'locked' | 'invalid' } | null>;
   /** Records a failed attempt (`reason` for the audit log only). @returns true when this failure locked the account. */
   fail(accountId: string, reason: string, context: AttemptContext): Promise<boolean>;
-  /** Resets the counts (window and consecutive failures) after a correct code; with `amr`, records `account.signed_in` too. */
+  /** Resets the counts (window and consecutive failures) after a correct code; with `amr`, records `account.signed_in` too (data.amr, data.factor). */
   succeed(accountId: string, context: AttemptContext, amr?: string[]): Promise<void>;
 }
 
@@ -53,7 +53,7 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
     },
     async succeed(accountId, context, amr) {
       const now = clock.now();
-      const signedIn = amr ? stampEvent({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, clientId: context.clientId ?? null } }, now) : undefined;
+      const signedIn = amr ? stampEvent({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, factor, clientId: context.clientId ?? null } }, now) : undefined;
       await lockouts.reset(accountId, now, signedIn);
       if (signedIn) await events.publishRecorded(signedIn);
     },

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, registerApp } from '../support/authenticator.js';
+import { ManualClock, passwordStep, registerApp } from '../support/authenticator.js';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
+import { otpFrom } from '../support/smtp-capture.js';
 import { startTestConsole, type TestConsole } from './console-harness.js';
 
 type Who = { id: string; userId: string };
@@ -211,5 +212,20 @@ describe('passkey requirement and sign-in factors in the admin console (HTTP)', 
       'factor: authenticator app (totp); amr: ["pwd","otp","swk","mfa"]',
       'factor: passkey (passkey); amr: ["pwd","hwk","user","mfa"]',
     ]);
+  });
+
+  it('records the emailed code as the factor of a real sign-in, and the audit log names it', async () => {
+    const redirect = 'http://localhost:7413/cb';
+    const { rp } = await t.registerClient({ clientId: 'phr-audit-rp', redirectUri: redirect });
+    const user = await t.createAccount({ userId: 'phr.signin' });
+    const since = t.smtp.messages.length;
+    const at = await passwordStep(rp, redirect, user.userId, user.password);
+    const code = otpFrom(await t.smtp.waitFor(user.email, { since, predicate: (m) => /sign-in code/.test(m.subject) }));
+    const done = await at.ua.submit(at.page, { 'One-time code': code }, { stopAt: (next) => next.startsWith(redirect) });
+    expect(done.redirectedTo).toContain('code=');
+    const [signedIn] = await t.idp.identity.stores.audit.list({ accountId: user.id, type: 'account.signed_in' });
+    expect(signedIn?.data).toMatchObject({ factor: 'otp', amr: ['pwd', 'otp', 'mfa'] });
+    const page = cheerio.load((await get(da1, `/audit?type=account.signed_in&account=${user.userId}`)).text);
+    expect(page('td[data-label="Details"]').first().text()).toMatch(/^amr: \["pwd","otp","mfa"\]; factor: emailed code \(otp\)/);
   });
 });

@@ -9,9 +9,10 @@ import { startCliHarness, type CliHarness } from '../support/cli.js';
 // machine is loaded, so 60 s was not enough for some (as in test/oauth/client-authentication-cli.test.ts).
 describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () => {
   let cli: CliHarness;
+  // Opening the embedded database takes over a minute when the machine is loaded (load ~20): as long as a test.
   beforeAll(async () => {
     cli = await startCliHarness();
-  });
+  }, 180_000);
   afterAll(() => cli?.dispose());
 
   const iam = (args: string[]) => cli.iam(args);
@@ -23,8 +24,10 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
       aaguid: null, deviceType: 'singleDevice', backedUp: false, name, createdAt, lastUsedAt: null, removedAt: null,
     });
 
+  let accountId: string;
+
   it('creates, lists with progress and closes a campaign; refuses bad dates and a second close', async () => {
-    const accountId = await inProcess(async (identity) => {
+    accountId = await inProcess(async (identity) => {
       await identity.organizations.createOrganization({ name: 'Cli Campaign Org', participantIds: ['B07777'] }, 'test');
       const { account } = await identity.accounts.createAccount({ organization: 'B07777', userId: 'cli.app', name: 'Cli App', email: 'cli.app@example.com', phone: '+852 5555 0000', password: 'correct horse battery staple' }, 'test');
       const setup = await identity.authenticators.beginRegistration(account, 'account_page');
@@ -50,7 +53,10 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
     const again = await iam(['campaign', 'close', '--id', campaign.id, '--json']);
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stdout).error).toBe('conflict');
+  });
 
+  // Apart from the campaign test: each test spawns several CLI processes, and 180 s is their budget under load.
+  it("resets the account's second factor: its authenticator app and its passkeys, as JSON", async () => {
     const reset = await iam(['account', 'reset-factor', '--user-id', 'cli.app', '--json']);
     expect(reset.code).toBe(0);
     expect(JSON.parse(reset.stdout)).toEqual({ userId: 'cli.app', removed: true, passkeysRemoved: 2, passkeyNames: ['Laptop', 'YubiKey 5'] });
@@ -66,7 +72,7 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
   });
 
   it('resets a second factor that is only a passkey, and says what it removed or that there was nothing', async () => {
-    const accountId = await inProcess(async (identity) => {
+    const onlyPasskey = await inProcess(async (identity) => {
       const { account } = await identity.accounts.createAccount({ organization: 'B07777', userId: 'cli.passkey', name: 'Cli Passkey', email: 'cli.passkey@example.com', phone: '+852 5555 0000', password: 'correct horse battery staple' }, 'test');
       await addPasskey(identity, account.id, 'Phone', new Date());
       return account.id;
@@ -74,7 +80,7 @@ describe('authenticator commands of the operator CLI', { timeout: 180_000 }, () 
     const text = await iam(['account', 'reset-factor', '--user-id', 'cli.passkey']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('removed 1 passkey (Phone) of cli.passkey; they now sign in with emailed codes and were told by email');
-    expect(await inProcess((identity) => identity.passkeys.list(accountId))).toEqual([]);
+    expect(await inProcess((identity) => identity.passkeys.list(onlyPasskey))).toEqual([]);
     expect((await iam(['account', 'reset-factor', '--user-id', 'cli.passkey'])).stdout).toContain('cli.passkey had no authenticator app and no passkey');
   });
 
