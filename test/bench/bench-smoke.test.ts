@@ -3,7 +3,7 @@
  * process on a fresh database, seeded, measured, against the bare oidc-provider baseline) writes a results file
  * whose figures are numbers. The pglite project runs it on PGlite; the postgres project on the PostgreSQL server,
  * where round trips and database CPU are counted on the wire too. It gets 180 s: under tsx at load average ~20
- * on this 2-core machine the embedded database alone took 47 s to start (75 s for the whole run), and 98 s in the test.
+ * on this 2-core machine the embedded database alone took 47 s to start; the run took 75 s alone and 98 s in this test.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
