@@ -20,7 +20,8 @@
  *   two requests racing with one token exactly one gets a new token, and the loser's error is the same
  *   `InvalidGrant` (`already_consumed`), with the grant revoked. A request that fails before saving the
  *   successor consumes nothing and issues nothing.
- * - A resumed authorization request (`/auth/:uid`) whose Session will be saved when it ends holds back its writes
+ * - A resumed authorization request (`/auth/:uid`), or one at `/auth` in an existing session (SSO), whose Session
+ *   will be saved when it ends holds back its writes
  *   — the interaction's deletion, the Grant, the authorization code, the acting organization — and carries them out
  *   in one statement with that Session's save, which oidc-provider's session middleware does before the response
  *   leaves (inside its error handler, so a failure is answered as any other). The statement saves only if it
@@ -204,18 +205,20 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
   const routeOf = () => (requestContext() as ProviderRequest | undefined)?.oidc?.route;
 
   /**
-   * True when this request is a resumed authorization request (`/auth/:uid`) whose Session oidc-provider will
-   * save when the request ends: its session middleware saves a session that is not new or was changed, and
-   * resuming a finished login (a result with `login`, no `error`) logs the account into it right after deleting
-   * the interaction, with nothing awaited in between (oidc-provider 9 `lib/actions/authorization/resume.js`).
+   * True when this request is an authorization request (`/auth`, or resumed: `/auth/:uid`) whose Session
+   * oidc-provider will save when the request ends: its session middleware saves a session that is not new or was
+   * changed (a Session deleted meanwhile carries out the held-back writes first), and resuming a finished login
+   * (a result with `login`, no `error`) logs the account into it right after deleting the interaction, with
+   * nothing awaited in between (oidc-provider 9 `lib/actions/authorization/resume.js`). At `/auth` that is SSO:
+   * the Grant, the code and the Session of a second client's sign-in go in one statement.
    */
   function sessionSavedAtEnd(): boolean {
     const oidc = (requestContext() as ProviderRequest | undefined)?.oidc;
-    if (oidc?.route !== 'resume') return false;
+    if (oidc?.route !== 'resume' && oidc?.route !== 'authorization') return false;
     const session = oidc.session;
     if (!session || session.destroyed) return false;
     if (!session.new || session.touched) return true;
-    const result = oidc.entities?.Interaction?.result;
+    const result = oidc.route === 'resume' ? oidc.entities?.Interaction?.result : undefined;
     return Boolean(result?.login) && !result?.error;
   }
 

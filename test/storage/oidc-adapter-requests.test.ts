@@ -152,15 +152,32 @@ describe('the oidc-provider adapter within one request', () => {
     expect(await new Plain('Grant').find(grantId)).toMatchObject({ jti: grantId });
   });
 
-  it('deletes the interaction at once when the resume logs nobody in (an error result), and writes at once outside a resume', async () => {
+  it('deletes the interaction at once when the resume logs nobody in (an error result), and writes at once outside an authorization request', async () => {
     const uid = await finishedInteraction();
     await within(resumeRequest({ result: { error: 'access_denied' } }), () => new Adapter('Interaction').destroy(uid));
     expect(await new Plain('Interaction').find(uid)).toBeUndefined();
 
     const grantId = randomToken(12);
-    await within({ oidc: { route: 'authorization', session: { new: false } } }, () =>
+    await within({ oidc: { route: 'token', session: { new: false } } }, () =>
       new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId: 'account-1', clientId: 'portal' }, 3600),
     );
     expect(await new Plain('Grant').find(grantId)).toMatchObject({ jti: grantId });
+  });
+
+  it('holds back the writes of an authorization request in an existing session (SSO) until its Session is saved, and of a new session none', async () => {
+    const [grantId, code, sessionId] = [randomToken(12), randomToken(12), randomToken(12)];
+    const sso = { oidc: { route: 'authorization', session: { new: false, touched: false } } };
+    await within(sso, async () => {
+      await new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId: 'account-1', clientId: 'portal' }, 3600);
+      await new Adapter('AuthorizationCode').upsert(code, { jti: code, kind: 'AuthorizationCode', grantId, accountId: 'account-1' }, 60);
+      expect(await new Plain('Grant').find(grantId)).toBeUndefined();
+      await new Adapter('Session').upsert(sessionId, { jti: sessionId, kind: 'Session', uid: randomToken(8), accountId: 'account-1' }, 600);
+    });
+    expect(await new Plain('AuthorizationCode').find(code)).toMatchObject({ grantId });
+
+    // A first visit (no session yet): the interaction it creates is saved at once, as no Session save follows.
+    const uid = randomToken(12);
+    await within({ oidc: { route: 'authorization', session: { new: true, touched: false } } }, () => new Adapter('Interaction').upsert(uid, { jti: uid, kind: 'Interaction' }, 600));
+    expect(await new Plain('Interaction').find(uid)).toMatchObject({ kind: 'Interaction' });
   });
 });
