@@ -4,13 +4,10 @@
  */
 import type { Clock, Mailer } from '../lib/index.js';
 import { DEFAULT_AUTHENTICATOR_POLICY, type AuthenticatorPolicy } from '../policies/index.js';
-import { createAuthenticatorAppFactor, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
-import { createAuthenticatorService, type AuthenticatorService } from './authenticators/authenticator-service.js';
-import { createCampaignService, type CampaignService } from './authenticators/campaign-service.js';
 import { createChangePassword, type ChangePassword } from './accounts/change-password.js';
 import { createAccountService, type AccountService } from './accounts/account-service.js';
-import { createEmailOtpFactor, type EmailOtpFactor } from './authentication/email-otp.js';
-import { createPasswordSignIn, type PasswordSignIn } from './authentication/sign-in.js';
+import { createFactorRegistry, FACTORS, type AuthenticatorAppFactor, type AuthenticatorService, type CampaignService, type EmailOtpFactor, type FactorRegistry, type PasswordSignIn } from './factors/index.js';
+import { createSignInFlow, type SignInFlow } from './authentication/sign-in-flow.js';
 import { notifyHolderWhenLocked, type LockNotices } from './authentication/lock-notice.js';
 import { recordEventsInAudit } from './audit.js';
 import type { EventBus } from './events.js';
@@ -33,16 +30,14 @@ export { forwardAuditEvents, type AuditHook, type AuditForwarding } from './audi
 export { hashPassword, verifyPassword, admitPasswordWork, configurePasswordHashing, ARGON2_OPTIONS, DEFAULT_PASSWORD_HASHING_LIMITS, type PasswordHashingLimits } from './credentials/password.js';
 export { createAccountInput, type AccountService, type AccountView } from './accounts/account-service.js';
 export { createOrganizationInput, type OrganizationService } from './organizations/organization-service.js';
-export { maskEmail, type CodeDelivery, type EmailOtpFactor, type OtpOutcome } from './authentication/email-otp.js';
 export * from './mail/stores.js';
 export { DEFAULT_MAIL_DELIVERY_SETTINGS, retryDelaySeconds, type MailDelivery, type MailDeliverySettings } from './mail/delivery.js';
 export type { UndeliveredMailView } from './mail/undelivered.js';
-export type { PasswordSignIn, PasswordOutcome, AttemptContext } from './authentication/sign-in.js';
-export { APP_SIGN_IN_AMR, type AuthenticatorAppFactor } from './authentication/authenticator-app.js';
-export { newTotpSecret, normalizeTotpCode, verifyTotp } from './authentication/totp.js';
+export type { AttemptContext } from './authentication/sign-in.js';
+export * from './factors/index.js';
+export { chooseSecondFactor, type SignInFlow, type SignInFlowDeps } from './authentication/sign-in-flow.js';
+export * from './authentication/sign-in-state.js';
 export type { ChangePassword } from './accounts/change-password.js';
-export type { AuthenticatorService, AuthenticatorSetup, RegistrationOutcome, FreshCodeOutcome } from './authenticators/authenticator-service.js';
-export { createCampaignInput, type CampaignService, type CampaignView, type RegistrationPrompt } from './authenticators/campaign-service.js';
 export { checkNewPassword, guessabilityScore, isCommonPassword, passwordLength, type PasswordContext } from './credentials/password-policy.js';
 export * from './recovery/stores.js';
 export * from './change-requests/index.js';
@@ -83,6 +78,10 @@ export interface IdentityDeps {
 /** The identity services, wired. */
 export interface Identity {
   accounts: AccountService;
+  /** The sign-in factors (identity/factors), by id: `factors.byId.totp`, `factors.secondSteps()`. */
+  factors: FactorRegistry<typeof FACTORS>;
+  /** The sign-in flow: decides each next step of a sign-in (identity/authentication/sign-in-flow.ts). */
+  signIn: SignInFlow;
   organizations: OrganizationService;
   passwordSignIn: PasswordSignIn;
   /** Emails the holder of an account when it locks (`idle()` waits for the emails under way). */
@@ -122,20 +121,28 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const mailDelivery = createMailDelivery({ outbox: stores.mailOutbox, transport: deps.mailer, events, clock, settings: deps.mailDelivery ?? DEFAULT_MAIL_DELIVERY_SETTINGS, logger: deps.logger });
   // Every email of the services below is an outbox row first.
   const mailer = createOutboxMailer(stores.mailOutbox, mailDelivery, clock);
-  const passwordSignIn = createPasswordSignIn({ accounts: stores.accounts, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   const issuer = deps.issuer ?? 'http://localhost:3000';
+  const factors = createFactorRegistry(FACTORS, { stores, events, clock, lockout: deps.lockout, mailer, delivery: mailDelivery, displayName: deps.displayName, issuer, otp: deps.otp, authenticatorPolicy });
+  const passwordSignIn = factors.byId.pwd.signIn;
+  const signIn = createSignInFlow({
+    factors,
+    accounts: stores.accounts,
+    preferredFactor: async (accountId) => ((await stores.authenticators.findPreferredFactor(accountId)) === 'app' ? 'totp' : 'otp'),
+    fallback: { factor: 'otp', allowedBesideOthers: authenticatorPolicy.emailFallback },
+  });
   const lockNotices = notifyHolderWhenLocked({ events, accounts: stores.accounts, mailer, clock, displayName: deps.displayName, timeZone: deps.timeZone ?? 'UTC', forgotPasswordUrl: `${issuer}/password/forgot`, logger: deps.logger });
   const recovery = createPasswordRecovery({ ...stores, events, mailer, delivery: mailDelivery, clock, displayName: deps.displayName, settings: deps.recovery ?? DEFAULT_RECOVERY_SETTINGS, setPasswordUrl: (token) => `${issuer}/password/set/${token}`, logger: deps.logger });
-  const authenticatorApp = createAuthenticatorAppFactor({ authenticators: stores.authenticators, lockouts: stores.lockouts, events, clock, lockout: deps.lockout });
   return {
     accounts: createAccountService({ accounts: stores.accounts, organizations: stores.organizations, lockouts: stores.lockouts, events, clock }),
     organizations: createOrganizationService({ organizations: stores.organizations, events, clock }),
+    factors,
+    signIn,
     passwordSignIn,
     lockNotices,
-    emailOtp: createEmailOtpFactor({ ...stores, events, delivery: mailDelivery, clock, lockout: deps.lockout, otp: deps.otp, displayName: deps.displayName }),
-    authenticatorApp,
-    authenticators: createAuthenticatorService({ ...stores, appFactor: authenticatorApp, events, mailer, clock, displayName: deps.displayName, emailFallback: authenticatorPolicy.emailFallback }),
-    campaigns: createCampaignService({ campaigns: stores.campaigns, authenticators: stores.authenticators, events, clock, policy: authenticatorPolicy }),
+    emailOtp: factors.byId.otp.codes,
+    authenticatorApp: factors.byId.totp.app,
+    authenticators: factors.byId.totp.registrations,
+    campaigns: factors.byId.totp.campaigns,
     authenticatorPolicy,
     changePassword: createChangePassword({ accounts: stores.accounts, accountSessions: stores.accountSessions, passwordSignIn, events, mailer, clock, displayName: deps.displayName }),
     recovery,

@@ -2,14 +2,15 @@
  * The storage interfaces the domain needs. storage/ implements them on PostgreSQL; every method that
  * must be race-safe says so and is implemented as one atomic statement or one transaction.
  */
-import type { SecondFactor } from '../policies/index.js';
 import type { AccountSessionRevoker, PasswordResetStore, RateLimitStore } from './recovery/stores.js';
 import type { ChangeRequestStore } from './change-requests/stores.js';
 import type { SftpStore } from './sftp/stores.js';
 import type { PasskeyStore } from './factors/passkey/stores.js';
 import type { PhishingResistantRuleStore } from './factors/phishing-resistant-policy.js';
-import type { MailOutboxStore, OutboxMail } from './mail/stores.js';
-import type { Account, AccountStatus, AccountView, AuditEvent, AuthenticatorRegistration, CampaignProgress, EmailOtpChallenge, LockoutState, Membership, MembershipWithOrganization, Organization, ReregistrationCampaign } from './model.js';
+import type { MailOutboxStore } from './mail/stores.js';
+import type { EmailOtpStore } from './factors/email-otp/stores.js';
+import type { AuthenticatorStore, CampaignStore } from './factors/authenticator-app/stores.js';
+import type { Account, AccountStatus, AccountView, AuditEvent, LockoutState, Membership, MembershipWithOrganization, Organization } from './model.js';
 
 /** Organizations and their participant IDs. */
 export interface OrganizationStore {
@@ -128,42 +129,6 @@ export interface LockoutStore {
   find(accountId: string): Promise<LockoutState | null>;
 }
 
-/** An emailed code with the state of its email (identity decides what the code page may claim from it). */
-export interface EmailOtpDelivery extends EmailOtpChallenge {
-  /** When its email was delivered (the outbox marked it sent); null until then. */
-  deliveredAt: Date | null;
-  /** Its outbox message: `status` (pending, sent, failed), attempts so far and the last failure; null when none exists. */
-  mail: { status: 'pending' | 'sent' | 'failed'; attempts: number; lastError: string | null } | null;
-}
-
-/** Emailed one-time codes. */
-export interface EmailOtpStore {
-  /**
-   * Stores a new challenge and the outbox message carrying its code, in one transaction. Earlier codes of the
-   * binding keep working: only when this one's email is delivered (the outbox's `markSent`) do they stop. With
-   * `replaces` (the id of the newest challenge the caller saw), issues only while that challenge is still the
-   * newest of the binding, taking its row lock, so of concurrent resends exactly one issues a code. Messages of the
-   * binding's earlier codes that were never delivered and that no worker holds are withdrawn (those codes consumed),
-   * so at most one undelivered code per sign-in waits in the outbox.
-   * @returns false when `replaces` was given and a newer challenge exists (nothing stored); true otherwise.
-   */
-  issue(challenge: EmailOtpChallenge, replaces: string | undefined, mail: OutboxMail): Promise<boolean>;
-  /**
-   * The first code of a binding, in one statement: stores the challenge and its outbox message only when the
-   * binding has no challenge yet. The message is stored already leased by the caller for `leaseSeconds` (its
-   * first attempt counted), so the caller delivers it at once without claiming it; if the caller dies, the lease
-   * runs out and any worker delivers it.
-   * @returns false when the binding already had a challenge (nothing stored: use {@link issue}).
-   */
-  issueFirst(challenge: EmailOtpChallenge, mail: OutboxMail, leaseSeconds: number): Promise<boolean>;
-  /** The newest challenge of this account and binding, consumed or not, with its delivery; null when none. */
-  findLatest(accountId: string, bindingId: string): Promise<EmailOtpDelivery | null>;
-  /** The binding's unconsumed challenges (expired ones included), newest first, with their delivery; at most 20. */
-  listUnconsumed(accountId: string, bindingId: string): Promise<EmailOtpDelivery[]>;
-  /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
-  consume(id: string, now: Date): Promise<boolean>;
-}
-
 /** Filters for listing audit events; all optional, combined with AND; newest first (`occurredAt`, then id). */
 export interface AuditQuery {
   /** Only events about this account (`AuditEvent.accountId`). */
@@ -200,11 +165,13 @@ export interface IdentityStores {
   organizations: OrganizationStore;
   accounts: AccountStore;
   lockouts: LockoutStore;
+  /** Emailed codes (identity/factors/email-otp/stores.ts). */
   emailOtps: EmailOtpStore;
   audit: AuditStore;
   passwordResets: PasswordResetStore;
   rateLimits: RateLimitStore;
   accountSessions: AccountSessionRevoker;
+  /** Authenticator apps and re-registration campaigns (identity/factors/authenticator-app/stores.ts). */
   authenticators: AuthenticatorStore;
   campaigns: CampaignStore;
   changeRequests: ChangeRequestStore;
@@ -216,63 +183,6 @@ export interface IdentityStores {
   passkeys: PasskeyStore;
   /** The operator's phishing-resistant rules (identity/factors/phishing-resistant-policy.ts). */
   phishingResistantRules: PhishingResistantRuleStore;
-}
-
-/**
- * Authenticator app registrations (TOTP, RFC 6238) and the account's preferred second factor. Secrets cross
- * this interface in clear; the implementation encrypts them at rest (design/security.md §5).
- */
-export interface AuthenticatorStore {
-  findConfirmed(accountId: string): Promise<AuthenticatorRegistration | null>;
-  findPending(accountId: string): Promise<AuthenticatorRegistration | null>;
-  /** Stores a `pending` registration, replacing the account's earlier pending one (one transaction). */
-  savePending(registration: AuthenticatorRegistration): Promise<void>;
-  /**
-   * Atomically turns pending registration `pendingId` of `accountId` into the confirmed one: the previous
-   * confirmed registration is deleted in the same transaction (its codes stop working at commit), and
-   * `last_used_step` is set to `step`, the step of the confirming code, so that code cannot sign in.
-   * @returns the previous registration's `confirmedAt` (null when there was none), or `undefined` when the
-   *   pending registration no longer exists (another request confirmed or replaced it).
-   */
-  confirm(pendingId: string, accountId: string, step: number, now: Date): Promise<{ previousConfirmedAt: Date | null } | undefined>;
-  /**
-   * Replay guard (RFC 6238 §5.2, design/security.md §4): one conditional UPDATE
-   * `… SET last_used_step = step WHERE id = … AND status = 'confirmed' AND (last_used_step IS NULL OR last_used_step < step)`.
-   * True for exactly one of any number of concurrent callers with the same step, on any instance.
-   */
-  useStep(registrationId: string, step: number): Promise<boolean>;
-  /** Deletes the confirmed registration `registrationId` of the account. True when it existed. */
-  removeConfirmed(accountId: string, registrationId: string): Promise<boolean>;
-  /** Deletes every registration of the account, pending or confirmed. True when a confirmed one existed. */
-  removeAll(accountId: string): Promise<boolean>;
-  /** The account's preferred second factor (`app` by default; only meaningful while an app is confirmed). */
-  findPreferredFactor(accountId: string): Promise<SecondFactor>;
-  setPreferredFactor(accountId: string, factor: SecondFactor, now: Date): Promise<void>;
-}
-
-/** Re-registration campaigns and what each affected account did about them. */
-export interface CampaignStore {
-  create(campaign: ReregistrationCampaign): Promise<void>;
-  findById(id: string): Promise<ReregistrationCampaign | null>;
-  /** Every campaign, newest first. */
-  list(): Promise<ReregistrationCampaign[]>;
-  /** Sets `closedAt` when still open (conditional UPDATE). True when this call closed it. */
-  close(id: string, now: Date): Promise<boolean>;
-  /**
-   * The open campaign that asks `accountId` to re-register at `now`: effective (`effectiveFrom <= now`), the
-   * account's confirmed app was confirmed before `registeredBefore`, and the account has not re-registered for
-   * it. The oldest such campaign; null when none.
-   */
-  findPromptFor(accountId: string, now: Date): Promise<ReregistrationCampaign | null>;
-  /** Records that the account skipped the campaign (the latest skip time is kept; a re-registration is never overwritten). */
-  recordSkip(campaignId: string, accountId: string, now: Date): Promise<void>;
-  /**
-   * Records `re_registered` for every open, effective campaign that affected the account's previous app
-   * (`previousConfirmedAt < registeredBefore`).
-   */
-  recordReRegistration(accountId: string, previousConfirmedAt: Date, now: Date): Promise<void>;
-  /** Affected accounts: those whose confirmed app predates the cutoff, plus those that re-registered for it. */
-  progress(campaignId: string): Promise<CampaignProgress>;
 }
 
 /** Where a sign-in attempt comes from: the client's IP address (Express `req.ip`) and the interaction it belongs to. */

@@ -5,7 +5,7 @@
  * the account ends; the session the change was made from stays (end-other-sessions.ts).
  */
 import { DomainError, type Clock, type Mailer } from '../../lib/index.js';
-import type { PasswordSignIn } from '../authentication/sign-in.js';
+import type { PasswordSignIn } from '../factors/password/password-sign-in.js';
 import { checkNewPassword } from '../credentials/password-policy.js';
 import { hashPassword } from '../credentials/password.js';
 import type { EventBus } from '../events.js';

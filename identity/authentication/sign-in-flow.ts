@@ -29,8 +29,8 @@ export interface SignInFlow {
   submitFactor(binding: FactorBinding, state: SignInState | undefined, factor: FactorId, submission: unknown): Promise<SignInResult>;
   /** Switches the asked second factor to one of the state's alternatives ("Email me a code instead"); `forbidden` otherwise. */
   chooseFactor(binding: FactorBinding, state: SignInState | undefined, factor: FactorId): Promise<SignInResult>;
-  /** Begins the asked factor again ("Resend code"); `rate_limited` with the wait in `message`. */
-  beginAgain(binding: FactorBinding, state: SignInState | undefined): Promise<SignInResult>;
+  /** Begins the asked factor again ("Resend code"); `out_of_step` unless `state` asks `factor`; `rate_limited` with the wait in `message`. */
+  beginAgain(binding: FactorBinding, state: SignInState | undefined, factor: FactorId): Promise<SignInResult>;
   /** "Register device" at the registration prompt: begins the prompted factor's registration. */
   startEnrollment(binding: FactorBinding, state: SignInState | undefined): Promise<SignInResult>;
   /** Completes that registration with the person's answer, then continues the sign-in. */
@@ -165,8 +165,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, factor, alternatives) };
     },
 
-    async beginAgain(binding, state) {
-      if (state?.step !== 'factor') return refused('out_of_step', await firstView(binding));
+    async beginAgain(binding, state, factor) {
+      if (state?.step !== 'factor' || state.factor !== factor) return refused('out_of_step', await firstView(binding));
       try {
         return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, state.factor, state.alternatives, true) };
       } catch (error) {

@@ -85,6 +85,9 @@ export type FactorOutcome =
   | { outcome: 'expired' }
   | { outcome: 'locked'; accountId?: string };
 
+/** Result of checking a one-time code (emailed or from the app): `amr` is the sign-in's on success. */
+export type OtpOutcome = { outcome: 'ok'; amr: string[] } | { outcome: 'invalid' } | { outcome: 'expired' } | { outcome: 'locked' };
+
 /** Where an enrollment was started, for the audit log. */
 export type EnrollmentVia = 'sign_in' | 'account_page';
 

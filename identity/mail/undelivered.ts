@@ -2,7 +2,7 @@
  * The operator's view of mail that did not go out: messages retrying after a failed attempt, and those given up
  * (`mail.delivery_failed`). Recipients are masked (`j***@example.com`); no body is ever shown.
  */
-import { maskEmail } from '../authentication/email-otp.js';
+import { maskEmail } from '../factors/email-otp/email-otp.js';
 import type { MailOutboxStore, UndeliveredMail } from './stores.js';
 
 /** One row of the operator console's "Undelivered mail" screen. */

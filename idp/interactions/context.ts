@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { Identity, SignInThrottle } from '../../identity/index.js';
 import type { Csrf } from '../csrf.js';
+import type { FactorPages } from './factor-step.js';
 import { stepUrls } from '../interaction-urls.js';
 import type { OidcInteraction, Provider } from '../oidc.js';
 import type { RestartUrl } from '../restart.js';
@@ -20,6 +21,8 @@ export interface InteractionDeps {
   basePath: string;
   /** Per-IP and per-interaction limits of the password and code steps (interactions/throttle.ts). */
   throttle: SignInThrottle;
+  /** Every factor's pages (./factor-pages.ts), put in by the router. */
+  factorPages: readonly FactorPages[];
 }
 
 /** An Express handler of one step; `res.locals.interaction` is loaded and its CSRF token checked. */

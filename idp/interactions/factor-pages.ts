@@ -1,36 +1,17 @@
 /**
- * The authenticator app pages of sign-in: the app code page, the "Register device" / "Skip this step" offer,
- * and the registration page (QR code, secret as text, "On a mobile device?" link, first code).
+ * Every factor's pages (./factor-step.ts `FactorPages`), one line each: router.ts mounts their routes and the
+ * step pages render through them. Adding a factor: its pages module, and one line here.
  */
-import type { AuthenticatorSetup } from '../../identity/index.js';
-import { qrDataUrl } from '../qr-code.js';
-import type { StepPage } from './pages.js';
+import { appPages } from './app-code.js';
+import { emailOtpPages } from './email-otp.js';
+import type { FactorPages } from './factor-step.js';
+import { passwordPages } from './password.js';
 
-export const FACTOR_MESSAGES = {
-  appCodeInvalid: 'The code is incorrect or was already used. Enter the current code from your authenticator app.',
-  registrationCodeInvalid: 'That code does not match. Make sure the app shows this account, then enter its current code.',
-  registrationExpired: 'This registration took too long, so we made a new QR code. Scan it again (remove the old entry from the app first).',
-} as const;
+export const FACTOR_PAGES: readonly FactorPages[] = [
+  passwordPages,
+  emailOtpPages,
+  appPages,
+];
 
-/** Fields of a code form: errors and a message. */
-type FormModel = { message?: string; messageKind?: 'error' | 'info'; fieldErrors?: Record<string, string[]> };
-
-/** The app code page; `emailFallback` shows "Email me a code instead". */
-export function appCodePage(page: StepPage, status: number, model: FormModel & { emailFallback: boolean }) {
-  return page(status, 'app-code', { title: 'Enter the code from your authenticator app', ...model });
-}
-
-/** "Register device" / "Skip this step". `campaign`: a re-registration campaign asks (rather than the plain offer). */
-export function registrationOfferPage(page: StepPage, status: number, model: FormModel & { skipAllowed: boolean; campaign: boolean }) {
-  return page(status, 'register-offer', { title: model.campaign ? 'Register your authenticator app again' : 'Use an authenticator app?', ...model });
-}
-
-/** The view model of the registration form, shared by sign-in and the account page. */
-export async function setupModel(setup: AuthenticatorSetup) {
-  return { secret: setup.secret, secretGroups: setup.secret.match(/.{1,4}/g)?.join(' ') ?? setup.secret, uri: setup.uri, qr: await qrDataUrl(setup.uri) };
-}
-
-/** The registration page of sign-in. */
-export async function registerDevicePage(page: StepPage, status: number, setup: AuthenticatorSetup, model: FormModel = {}) {
-  return page(status, 'register-device', { title: 'Register a device', ...(await setupModel(setup)), ...model });
-}
+/** The app registration form's view model, shared with the account page (idp/account). */
+export { setupModel } from './app-pages.js';

@@ -16,9 +16,15 @@ export const MESSAGES = {
   chooseOrganization: 'Choose one of your organizations.',
 } as const;
 
-/** The sign-in page (user ID or email, password). */
-export function signInPage(page: StepPage, status: number, model: { login?: string; message?: string; fieldErrors?: Record<string, string[]> } = {}) {
-  return page(status, 'sign-in', { title: 'Sign in', login: '', ...model });
+/** A first-step factor's part of the sign-in page besides the password form: an EJS partial and its model. */
+export interface FirstStepPart {
+  partial: string;
+  model: Record<string, unknown>;
+}
+
+/** The sign-in page (user ID or email, password; `firstSteps`: other first-step factors' parts, e.g. a passkey button). */
+export function signInPage(page: StepPage, status: number, model: { login?: string; message?: string; fieldErrors?: Record<string, string[]>; firstSteps?: FirstStepPart[] } = {}) {
+  return page(status, 'sign-in', { title: 'Sign in', firstSteps: [], ...model, login: model.login ?? '' });
 }
 
 /**

@@ -1,32 +1,21 @@
 /**
- * The progress of one sign-in, persisted on oidc-provider's Interaction (so in PostgreSQL through the
- * adapter, like the interaction itself): which account passed the password step, where its code went, and
- * whether the second factor passed. Any instance can serve the next step. The state lives under our own key
- * of `interaction.result`, which `interactionFinished(…, { mergeWithLastSubmission: false })` replaces with
- * the final login result; it expires with the interaction.
+ * The progress of one sign-in (identity's `SignInState`, decided by its sign-in flow), persisted on
+ * oidc-provider's Interaction (so in PostgreSQL through the adapter, like the interaction itself): which account
+ * passed the first step, which factor is asked and what its begin remembered, what the registration prompt
+ * asks, whether the organization is still to be chosen. Any instance can serve the next step. The state lives
+ * under our own key of `interaction.result`, which finishing the login (finish.ts) replaces with the final login
+ * result; it expires with the interaction.
  */
-import { z } from 'zod';
+import { signInStateSchema, type SignInState } from '../../identity/index.js';
 import type { OidcInteraction } from '../oidc.js';
 
 const STATE_KEY = 'urn:connect-iam:sign_in';
 
-const signInState = z.discriminatedUnion('step', [
-  // factor: which second factor the code page asks for (`app`: authenticator app, `email`: emailed code).
-  z.object({ step: z.literal('password_verified'), accountId: z.string(), sentTo: z.string(), factor: z.enum(['app', 'email']).default('email') }),
-  z.object({ step: z.literal('second_factor_verified'), accountId: z.string(), sentTo: z.string(), amr: z.array(z.string()) }),
-  // After the second factor: "Register device" / "Skip this step" (campaignId null: the plain offer); registering: the QR page.
-  z.object({
-    step: z.literal('registration_offered'), accountId: z.string(), sentTo: z.string(), amr: z.array(z.string()),
-    campaignId: z.string().nullable(), skipAllowed: z.boolean(), registering: z.boolean(),
-  }),
-]);
+export type { SignInState };
 
-/** Where a sign-in stands. */
-export type SignInState = z.input<typeof signInState>;
-
-/** The persisted state, or undefined before the password step passed. */
+/** The persisted state, or undefined before a first step passed (or when the value is not a state). */
 export function readSignInState(interaction: OidcInteraction): SignInState | undefined {
-  const parsed = signInState.safeParse(interaction.result?.[STATE_KEY]);
+  const parsed = signInStateSchema.safeParse(interaction.result?.[STATE_KEY]);
   return parsed.success ? parsed.data : undefined;
 }
 

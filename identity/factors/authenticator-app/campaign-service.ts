@@ -5,11 +5,11 @@
  * deadline). Accounts with emailed codes only are never affected.
  */
 import { z } from 'zod';
-import { DomainError, newId, toFieldErrors, type Clock } from '../../lib/index.js';
-import type { AuthenticatorPolicy } from '../../policies/index.js';
-import type { EventBus } from '../events.js';
-import type { CampaignProgress, ReregistrationCampaign } from '../model.js';
-import type { AuthenticatorStore, CampaignStore } from '../stores.js';
+import { DomainError, newId, toFieldErrors, type Clock } from '../../../lib/index.js';
+import type { AuthenticatorPolicy } from '../../../policies/index.js';
+import type { EventBus } from '../../events.js';
+import type { CampaignProgress, ReregistrationCampaign } from '../../model.js';
+import type { AuthenticatorStore, CampaignStore } from './stores.js';
 
 const instant = (what: string) => z.coerce.date({ error: `Give ${what} as a date and time, e.g. 2024-12-15T00:00:00+08:00.` });
 

@@ -3,7 +3,7 @@
  * 6 digits, 30-second steps from T0 = 0, a window of ±1 step, and an `afterStep` replay floor.
  */
 import { generateSecret, generateURI, verify } from 'otplib';
-import { TOTP_PARAMETERS, TOTP_SECRET_BYTES, TOTP_WINDOW_STEPS } from '../../policies/index.js';
+import { TOTP_PARAMETERS, TOTP_SECRET_BYTES, TOTP_WINDOW_STEPS } from '../../../policies/index.js';
 
 /** A new random shared secret, Base32 (RFC 4648 §6) without padding: {@link TOTP_SECRET_BYTES} bytes. */
 export function newTotpSecret(): string {

@@ -9,17 +9,20 @@
  * person already has; a code's email that is still on its way, or failing, is never claimed to have been sent
  * ({@link CodeDelivery}).
  */
-import { addSeconds, DomainError, newId, randomDigits, safeEqual, sha256Hex, type Clock } from '../../lib/index.js';
-import { EMAIL_OTP_DIGITS } from '../../policies/index.js';
-import type { EventBus } from '../events.js';
-import type { MailDelivery } from '../mail/delivery.js';
-import type { Account } from '../model.js';
-import type { AccountStore, EmailOtpDelivery, EmailOtpStore, LockoutPolicy, LockoutStore } from '../stores.js';
-import { createFactorAttempts } from './factor-attempts.js';
-import type { AttemptContext } from './sign-in.js';
+import { addSeconds, DomainError, newId, randomDigits, safeEqual, sha256Hex, type Clock } from '../../../lib/index.js';
+import { EMAIL_OTP_DIGITS } from '../../../policies/index.js';
+import type { EventBus } from '../../events.js';
+import type { MailDelivery } from '../../mail/delivery.js';
+import type { Account } from '../../model.js';
+import type { AccountStore, LockoutPolicy, LockoutStore } from '../../stores.js';
+import type { EmailOtpDelivery, EmailOtpStore } from './stores.js';
+import { createFactorAttempts } from '../../authentication/factor-attempts.js';
+import type { AttemptContext } from '../../authentication/sign-in.js';
+import { composeAmr, type OtpOutcome } from '../strategy.js';
 
-/** Result of {@link EmailOtpFactor.verify}. */
-export type OtpOutcome = { outcome: 'ok'; amr: string[] } | { outcome: 'invalid' } | { outcome: 'expired' } | { outcome: 'locked' };
+
+/** RFC 8176 `amr` of an emailed code: `otp` (after the password the sign-in's is `pwd`, `otp`, `mfa`). */
+export const EMAIL_OTP_AMR: readonly string[] = ['otp'];
 
 /**
  * What the code page may truthfully say about the sign-in's code. `delivered`: its newest code was emailed;
@@ -65,8 +68,10 @@ export interface EmailOtpFactor {
    * Checks a code for this sign-in against its unconsumed codes (RFC 8176 `amr`: `pwd`, `otp`, `mfa` on success).
    * A delivered earlier code still works while a newer one waits for delivery; a code whose email was delivered
    * but not yet recorded as such works too (knowing it proves receipt).
+   * @param completes - the sign-in's `amr` before this step (default `['pwd']`): a success records `account.signed_in`
+   *   with {@link composeAmr} of it and `otp` and returns that `amr`; null records no sign-in (the `amr` is then `['otp']`).
    */
-  verify(accountId: string, bindingId: string, code: string, context?: AttemptContext): Promise<OtpOutcome>;
+  verify(accountId: string, bindingId: string, code: string, context?: AttemptContext, completes?: { amr: readonly string[] } | null): Promise<OtpOutcome>;
 }
 
 /** `jchan@example.com` → `j***@example.com`. */
@@ -133,7 +138,7 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
       return account ? deliveryTo(account, bindingId) : { state: 'none', sentTo: '', earlierCodeWorks: false };
     },
 
-    async verify(accountId, bindingId, code, context = {}) {
+    async verify(accountId, bindingId, code, context = {}, completes = { amr: ['pwd'] }) {
       const refused = await attempts.reserve(accountId, context);
       if (refused) return refused;
       const normalized = code.replace(/\s+/g, '');
@@ -145,8 +150,8 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
       if (!challenge) return failure(accountId, 'wrong_otp', context);
       if (challenge.expiresAt <= clock.now()) return failure(accountId, 'expired_otp', context);
       if (!(await emailOtps.consume(challenge.id, clock.now()))) return failure(accountId, 'wrong_otp', context);
-      const amr = ['pwd', 'otp', 'mfa'];
-      await attempts.succeed(accountId, context, amr);
+      const amr = completes ? composeAmr(completes.amr, EMAIL_OTP_AMR) : [...EMAIL_OTP_AMR];
+      await attempts.succeed(accountId, context, completes ? amr : undefined);
       return { outcome: 'ok', amr };
     },
   };

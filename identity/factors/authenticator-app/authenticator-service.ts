@@ -6,17 +6,18 @@
  * or replacing the app from a session (`context.sessionUid`) ends every other session and grant of the account
  * (../accounts/end-other-sessions.ts).
  */
-import { addSeconds, DomainError, newId, type Clock, type Mailer } from '../../lib/index.js';
-import { AUTHENTICATOR_PENDING_TTL_SECONDS, type SecondFactor } from '../../policies/index.js';
-import type { AuthenticatorAppFactor } from '../authentication/authenticator-app.js';
-import type { AttemptContext } from '../authentication/sign-in.js';
-import { newTotpSecret, totpUri, verifyTotp } from '../authentication/totp.js';
-import type { EventBus } from '../events.js';
-import type { Account } from '../model.js';
-import type { AccountSessionRevoker } from '../recovery/stores.js';
-import type { AccountStore, AuthenticatorStore, CampaignStore } from '../stores.js';
-import { endOtherSessions, type CredentialChangeContext } from '../accounts/end-other-sessions.js';
-import { notifyAccountHolder } from './notify.js';
+import { addSeconds, DomainError, newId, type Clock, type Mailer } from '../../../lib/index.js';
+import { AUTHENTICATOR_PENDING_TTL_SECONDS, type SecondFactor } from '../../../policies/index.js';
+import type { AuthenticatorAppFactor } from './authenticator-app.js';
+import type { AttemptContext } from '../../authentication/sign-in.js';
+import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
+import type { EventBus } from '../../events.js';
+import type { Account } from '../../model.js';
+import type { AccountSessionRevoker } from '../../recovery/stores.js';
+import type { AccountStore } from '../../stores.js';
+import type { AuthenticatorStore, CampaignStore } from './stores.js';
+import { endOtherSessions, type CredentialChangeContext } from '../../accounts/end-other-sessions.js';
+import { notifyAccountHolder } from '../../authenticators/notify.js';
 
 /** What an app needs to be set up: the Base32 secret (manual entry) and the `otpauth://` URI (QR code, mobile link). */
 export interface AuthenticatorSetup {

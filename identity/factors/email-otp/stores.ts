@@ -1,0 +1,41 @@
+/**
+ * The storage the emailed-code factor needs; storage/email-otp-store.ts implements it on PostgreSQL.
+ */
+import type { OutboxMail } from '../../mail/stores.js';
+import type { EmailOtpChallenge } from '../../model.js';
+
+/** An emailed code with the state of its email (identity decides what the code page may claim from it). */
+export interface EmailOtpDelivery extends EmailOtpChallenge {
+  /** When its email was delivered (the outbox marked it sent); null until then. */
+  deliveredAt: Date | null;
+  /** Its outbox message: `status` (pending, sent, failed), attempts so far and the last failure; null when none exists. */
+  mail: { status: 'pending' | 'sent' | 'failed'; attempts: number; lastError: string | null } | null;
+}
+
+/** Emailed one-time codes. */
+export interface EmailOtpStore {
+  /**
+   * Stores a new challenge and the outbox message carrying its code, in one transaction. Earlier codes of the
+   * binding keep working: only when this one's email is delivered (the outbox's `markSent`) do they stop. With
+   * `replaces` (the id of the newest challenge the caller saw), issues only while that challenge is still the
+   * newest of the binding, taking its row lock, so of concurrent resends exactly one issues a code. Messages of the
+   * binding's earlier codes that were never delivered and that no worker holds are withdrawn (those codes consumed),
+   * so at most one undelivered code per sign-in waits in the outbox.
+   * @returns false when `replaces` was given and a newer challenge exists (nothing stored); true otherwise.
+   */
+  issue(challenge: EmailOtpChallenge, replaces: string | undefined, mail: OutboxMail): Promise<boolean>;
+  /**
+   * The first code of a binding, in one statement: stores the challenge and its outbox message only when the
+   * binding has no challenge yet. The message is stored already leased by the caller for `leaseSeconds` (its
+   * first attempt counted), so the caller delivers it at once without claiming it; if the caller dies, the lease
+   * runs out and any worker delivers it.
+   * @returns false when the binding already had a challenge (nothing stored: use {@link issue}).
+   */
+  issueFirst(challenge: EmailOtpChallenge, mail: OutboxMail, leaseSeconds: number): Promise<boolean>;
+  /** The newest challenge of this account and binding, consumed or not, with its delivery; null when none. */
+  findLatest(accountId: string, bindingId: string): Promise<EmailOtpDelivery | null>;
+  /** The binding's unconsumed challenges (expired ones included), newest first, with their delivery; at most 20. */
+  listUnconsumed(accountId: string, bindingId: string): Promise<EmailOtpDelivery[]>;
+  /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
+  consume(id: string, now: Date): Promise<boolean>;
+}
