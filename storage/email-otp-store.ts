@@ -125,6 +125,30 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       return rows.map(toDelivery);
     },
 
+    async consumeMatching(accountId, bindingId, codeHash, now) {
+      if (!isUuid(accountId)) return { candidates: [], consumedId: null };
+      const at = sql`${now.toISOString()}::timestamptz`;
+      // One statement: the candidates the caller compares in constant time, and the newest of them with this hash
+      // consumed when unexpired (the conditional UPDATE lets exactly one concurrent caller have it).
+      const result = await db.execute(sql`
+        with candidates as (
+          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
+          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
+          order by created_at desc, id desc limit 20
+        ), consumed as (
+          update ${emailOtpChallenges} c set consumed_at = ${at}
+          where c.id = (select id from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1)
+            and c.consumed_at is null and c.expires_at > ${at}
+          returning c.id
+        )
+        select k.id, k.code_hash, k.expires_at, (select id from consumed) as consumed_id from candidates k order by k.created_at desc, k.id desc`);
+      const rows = (result as unknown as { rows: { id: string; code_hash: string; expires_at: string | Date; consumed_id: string | null }[] }).rows;
+      return {
+        candidates: rows.map((r) => ({ id: r.id, codeHash: r.code_hash, expiresAt: new Date(r.expires_at) })),
+        consumedId: rows[0]?.consumed_id ?? null,
+      };
+    },
+
     async consume(id, now) {
       if (!isUuid(id)) return false;
       const consumed = await db

@@ -18,7 +18,7 @@ const REDIRECT = 'http://localhost:7633/auth/callback';
  * POST code 10 (each step's two rate-limit counts are one statement), resume 2 (the interaction with its account, one statement for everything it writes), POST /token 3
  * (the code with its grant, session and account; its consume; the access token).
  */
-const MAX_ROUND_TRIPS = 28;
+const MAX_ROUND_TRIPS = 27;
 
 /** Statements of background work that may fall inside a sign-in: the readiness probe's schema check. */
 const BACKGROUND = /__drizzle_migrations/;

@@ -143,13 +143,17 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
       if (refused) return refused;
       const normalized = code.replace(/\s+/g, '');
       const hash = /^\d+$/.test(normalized) ? sha256Hex(normalized) : null;
-      const unconsumed = await emailOtps.listUnconsumed(accountId, bindingId);
+      if (hash === null) return failure(accountId, 'wrong_otp', context);
+      const now = clock.now();
+      // The candidates are read and the matching unexpired one consumed in one statement.
+      const { candidates, consumedId } = await emailOtps.consumeMatching(accountId, bindingId, hash, now);
       // Every candidate is compared, in constant time each, so the time taken does not depend on which matched.
-      const matches = unconsumed.filter((c) => hash !== null && safeEqual(hash, c.codeHash));
+      const matches = candidates.filter((c) => safeEqual(hash, c.codeHash));
       const challenge = matches[0];
       if (!challenge) return failure(accountId, 'wrong_otp', context);
-      if (challenge.expiresAt <= clock.now()) return failure(accountId, 'expired_otp', context);
-      if (!(await emailOtps.consume(challenge.id, clock.now()))) return failure(accountId, 'wrong_otp', context);
+      if (challenge.expiresAt <= now) return failure(accountId, 'expired_otp', context);
+      // Another request consumed it first.
+      if (consumedId !== challenge.id) return failure(accountId, 'wrong_otp', context);
       const amr = completes ? composeAmr(completes.amr, EMAIL_OTP_AMR) : [...EMAIL_OTP_AMR];
       await attempts.succeed(accountId, context, completes ? amr : undefined);
       return { outcome: 'ok', amr };

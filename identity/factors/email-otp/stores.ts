@@ -38,4 +38,12 @@ export interface EmailOtpStore {
   listUnconsumed(accountId: string, bindingId: string): Promise<EmailOtpDelivery[]>;
   /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
   consume(id: string, now: Date): Promise<boolean>;
+  /**
+   * A sign-in's code check in one round trip: the binding's unconsumed challenges (newest first, at most 20) and, in
+   * the same statement, the newest of them whose hash is `codeHash` consumed when it has not expired at `now` (as
+   * {@link consume}: for exactly one of concurrent callers). The caller still compares the hashes in constant time
+   * and tells an expired code from a wrong one with `candidates`.
+   * @returns the candidates and the id of the challenge this call consumed, or null.
+   */
+  consumeMatching(accountId: string, bindingId: string, codeHash: string, now: Date): Promise<{ candidates: { id: string; codeHash: string; expiresAt: Date }[]; consumedId: string | null }>;
 }
