@@ -26,5 +26,9 @@ export function stepUrls(basePath: string, uid: string, clientId: unknown) {
     registerSkip: `${base}/register/skip${hint}`,
     organization: `${base}/organization${hint}`,
     consent: `${base}/consent${hint}`,
+    passkey: `${base}/passkey${hint}`,
+    passkeyOptions: `${base}/passkey/options${hint}`,
+    passkeyInstead: `${base}/passkey/instead${hint}`,
+    passkeyRegister: `${base}/passkey/register${hint}`,
   };
 }

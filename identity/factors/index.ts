@@ -6,6 +6,7 @@
 import { authenticatorAppFactor } from './authenticator-app/strategy.js';
 import { emailOtpFactor } from './email-otp/strategy.js';
 import { passwordFactor } from './password/strategy.js';
+import { passkeyFactor } from './passkey/strategy.js';
 
 /**
  * Every factor, one line each. The order is the sign-in flow's preference among second factors when the account
@@ -13,6 +14,7 @@ import { passwordFactor } from './password/strategy.js';
  */
 export const FACTORS = [
   passwordFactor,
+  passkeyFactor,
   emailOtpFactor,
   authenticatorAppFactor,
 ] as const;

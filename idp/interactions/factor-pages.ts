@@ -6,9 +6,11 @@ import { appPages } from './app-code.js';
 import { emailOtpPages } from './email-otp.js';
 import type { FactorPages } from './factor-step.js';
 import { passwordPages } from './password.js';
+import { passkeyPages } from './passkey-pages.js';
 
 export const FACTOR_PAGES: readonly FactorPages[] = [
   passwordPages,
+  passkeyPages,
   emailOtpPages,
   appPages,
 ];

@@ -50,7 +50,7 @@ describe('registering an authenticator app in a real browser', () => {
     await again.goto((await startAuthorization(rp, REDIRECT)).url.toString());
     await again.getByLabel('User ID or email').fill(user.userId);
     await again.getByLabel('Password').fill(user.password);
-    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByRole('button', { name: 'Sign in', exact: true }).click();
     // The confirming code's step is spent; the next step's code is within the ±1 window.
     await again.getByLabel('Code from your authenticator app').fill(oathtool(shownKey, new Date(Date.now() + 30_000)));
     await again.getByRole('button', { name: 'Verify' }).click();

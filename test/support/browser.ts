@@ -31,7 +31,7 @@ export async function signInWithEmailCode(page: Page, smtp: SmtpCapture, user: {
   await page.getByLabel('User ID or email').fill(user.userId);
   await page.getByLabel('Password').fill(user.password);
   const since = smtp.messages.length;
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByLabel('One-time code').fill(otpFrom(await smtp.waitFor(user.email, { since })));
   await page.getByRole('button', { name: 'Verify' }).click();
 }
