@@ -112,7 +112,7 @@ describe('passkey sign-in is verified against ISSUER, the interaction\'s one-use
     }
   });
 
-  it('refuses a cloned authenticator: a counter that did not increase is refused with passkey.clone_refused naming the passkey and credential', async () => {
+  it('refuses a cloned authenticator: a counter that did not increase is refused with passkey.clone_refused naming the passkey and credential, and the passkey is removed', async () => {
     const { account, credential, passkey } = await accountWithPasskey('signin.clone');
     const signIn = async (counter: number) => {
       const ceremony = secondFactor(account.id);
@@ -121,16 +121,28 @@ describe('passkey sign-in is verified against ISSUER, the interaction\'s one-use
     };
     expect((await signIn(5)).outcome).toBe('ok');
     expect(await signIn(5)).toEqual({ outcome: 'cloned' });
-    expect(await signIn(3)).toEqual({ outcome: 'cloned' });
-    expect((await signIn(6)).outcome).toBe('ok');
+    // The clone's next try, one counter higher, finds no passkey any more: it was removed at the first refusal.
+    expect(await signIn(6)).toMatchObject({ outcome: 'refused', reason: 'unknown_credential' });
+    expect(await passkeys().list(account.id)).toEqual([]);
     const clones = await eventsOf(account.id, 'passkey.clone_refused');
-    // The manual clock stands still, so the two events share their time: compare them in counter order.
-    expect(clones.map((e) => e.data).sort((a, b) => Number(a.presentedCounter) - Number(b.presentedCounter))).toEqual([
-      expect.objectContaining({ factor: 'passkey', passkeyId: passkey.id, credentialId: credential.id, storedCounter: 5, presentedCounter: 3 }),
-      expect.objectContaining({ factor: 'passkey', passkeyId: passkey.id, credentialId: credential.id, storedCounter: 5, presentedCounter: 5 }),
+    expect(clones.map((e) => e.data)).toEqual([
+      expect.objectContaining({ factor: 'passkey', passkeyId: passkey.id, credentialId: credential.id, storedCounter: 5, presentedCounter: 5, removed: true }),
     ]);
-    expect((await eventsOf(account.id, 'account.sign_in_failed')).filter((e) => e.data.reason === 'counter_not_increased')).toHaveLength(2);
-    expect((await passkeys().list(account.id))[0]?.counter).toBe(6);
+    expect((await eventsOf(account.id, 'account.sign_in_failed')).filter((e) => e.data.reason === 'counter_not_increased')).toHaveLength(1);
+  });
+
+  it('refuses a counter lower than the stored one as a clone too', async () => {
+    const { account, credential, passkey } = await accountWithPasskey('signin.clone-lower');
+    const signIn = async (counter: number) => {
+      const ceremony = secondFactor(account.id);
+      const options = await passkeys().beginAuthentication(ceremony);
+      return passkeys().completeAuthentication(ceremony, credential.assertion(options.challenge, SITE, { counter }));
+    };
+    expect((await signIn(5)).outcome).toBe('ok');
+    expect(await signIn(3)).toEqual({ outcome: 'cloned' });
+    expect((await eventsOf(account.id, 'passkey.clone_refused')).map((e) => e.data)).toEqual([
+      expect.objectContaining({ passkeyId: passkey.id, storedCounter: 5, presentedCounter: 3, removed: true }),
+    ]);
   });
 
   it('accepts an authenticator that keeps no counter (0 every time)', async () => {

@@ -30,7 +30,7 @@ describe('passkey refusals and acr_values=phr in Chromium', () => {
     await t?.close();
   });
 
-  it('refuses a cloned authenticator whose signature counter did not increase, with passkey.clone_refused', async () => {
+  it('refuses a cloned authenticator whose signature counter did not increase, with passkey.clone_refused, and removes the passkey', async () => {
     const user = await t.createAccount({ userId: 'passkey.cloned' });
     const { context, page, cdp, authenticatorId } = await pageWithAuthenticator(browser);
     await registerPasskeyOnAccountPage(page, t, rp, user);
@@ -56,8 +56,9 @@ describe('passkey refusals and acr_values=phr in Chromium', () => {
     await expect.poll(() => page.locator('main').innerText()).toContain('That passkey could not be used to sign in here.');
     expect(page.url()).not.toContain(rp.redirect);
     const clones = (await t.idp.identity.stores.audit.list({ accountId: user.id, limit: 50 })).filter((e) => e.type === 'passkey.clone_refused');
-    expect(clones.map((e) => e.data)).toEqual([expect.objectContaining({ factor: 'passkey', passkeyId: used!.id, credentialId: used!.credentialId, storedCounter: used!.counter, presentedCounter: used!.counter })]);
-    expect((await t.idp.identity.passkeys.list(user.id))[0]!.counter).toBe(used!.counter);
+    expect(clones.map((e) => e.data)).toEqual([expect.objectContaining({ factor: 'passkey', passkeyId: used!.id, credentialId: used!.credentialId, storedCounter: used!.counter, presentedCounter: used!.counter, removed: true })]);
+    // The cloned passkey is removed: neither authenticator can sign in with it again.
+    expect(await t.idp.identity.passkeys.list(user.id)).toEqual([]);
     await context.close();
   });
 

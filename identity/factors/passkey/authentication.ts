@@ -16,8 +16,10 @@
  *
  * **Signature counter** (§6.1.1, §13.4.6 "cloned authenticator"): after the signature is verified, a counter that
  * did not increase while either the stored or the presented one is non-zero means two authenticators hold the
- * same private key. The assertion is refused, `passkey.clone_refused` names the passkey and its credential ID,
- * and the failure counts toward the lockout. The new counter is recorded by one conditional UPDATE that holds
+ * same private key. The assertion is refused and the passkey is removed (WebAuthn §13.4.6 leaves the RP to
+ * decide; a refusal alone would let the clone in on its next try, one counter higher), `passkey.clone_refused`
+ * names the passkey and its credential ID (data.removed), and the failure counts toward the lockout. The holder
+ * signs in with the password and another factor and registers a passkey again. The new counter is recorded by one conditional UPDATE that holds
  * only while the counter grows, so two concurrent assertions with the same counter cannot both pass.
  * (@simplewebauthn/server checks the counter too, but before the signature and with a message only: it is given
  * counter 0 so that this service makes the check, after the signature, with a structured outcome.)
@@ -172,9 +174,11 @@ export function createPasskeyAuthentication(deps: PasskeyAuthenticationDeps): Pa
       const now = clock.now();
       const counterIncreased = !(info.newCounter > 0 || passkey.counter > 0) || info.newCounter > passkey.counter;
       if (!counterIncreased || !(await passkeys.recordUse(passkey.id, { counter: info.newCounter, backedUp: info.credentialBackedUp, now }))) {
+        // Two authenticators hold this private key: neither is trusted any more.
+        const removed = (await passkeys.remove(passkey.accountId, passkey.id, now)) !== null;
         await events.publish({
           type: 'passkey.clone_refused', accountId: passkey.accountId, ip: context.ip,
-          data: { factor: PASSKEY_FACTOR, passkeyId: passkey.id, credentialId: passkey.credentialId, name: passkey.name, storedCounter: passkey.counter, presentedCounter: info.newCounter, clientId: context.clientId ?? null },
+          data: { factor: PASSKEY_FACTOR, passkeyId: passkey.id, credentialId: passkey.credentialId, name: passkey.name, storedCounter: passkey.counter, presentedCounter: info.newCounter, removed, clientId: context.clientId ?? null },
         }, now);
         await attempts.fail(passkey.accountId, 'counter_not_increased', context);
         return { outcome: 'cloned' };
