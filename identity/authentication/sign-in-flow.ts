@@ -105,12 +105,15 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
 
   /** After a first step that identified the account: the second factor. */
   async function afterFirstStep(binding: FactorBinding, accountId: string, account: Account | null, amr: string[]): Promise<SignInResult> {
-    const candidates = factors.secondSteps();
+    // acr_values naming a factor's acr (phr: a passkey) leaves only such factors to ask; none enrolled is refused.
+    const asked = factors.secondSteps().filter((s) => s.acr !== undefined && binding.acrValues?.includes(s.acr));
+    const candidates = asked.length > 0 ? asked : factors.secondSteps();
     const enrolled = (await Promise.all(candidates.map(async (s) => ((await s.isEnrolled(accountId)) ? s.id : null)))).filter((id): id is string => id !== null);
     const choice = (preferred: FactorId | null) => chooseSecondFactor(enrolled, preferred, deps.fallback);
     // The preference is read only when it can decide something.
     const first = choice(null);
     const chosen = first && first.alternatives.length > 0 ? choice(await deps.preferredFactor(accountId)) : first;
+    if (!chosen && asked.length > 0) throw new DomainError('forbidden', 'This application asks for a sign-in with a passkey. Register one on your account page first, or ask your delegated administrator.', { expose: true });
     if (!chosen) throw new DomainError('forbidden', 'This account has no second factor to sign in with. Ask your delegated administrator.', { expose: true });
     return { outcome: 'next', state: await ask(binding, accountId, account, amr, chosen.factor, chosen.alternatives) };
   }

@@ -37,6 +37,12 @@ export interface FactorBinding {
   bindingId: string;
   /** Who is signing in, for the audit log. */
   context: AttemptContext;
+  /**
+   * The ACR values the authorization request asked for (`acr_values`, OIDC Core §3.1.2.1), in order; empty or
+   * absent when it asked for none. When one of them is a factor's {@link FactorStrategy.acr}, the sign-in flow
+   * asks only such factors as second step.
+   */
+  acrValues?: readonly string[];
 }
 
 /** What {@link FactorStrategy.begin} is given. */
@@ -157,6 +163,8 @@ export interface FactorStrategy<TSubmission = unknown, TSetup = unknown, TEnroll
   readonly steps: FactorSteps;
   /** The event types (../events.ts) this factor publishes. */
   readonly events: readonly string[];
+  /** The `acr` (OIDC Core §2) a verification of this factor gives the sign-in, e.g. `phr` for a passkey; absent when it gives none. */
+  readonly acr?: string;
   /** True when the account can use this factor now (an app confirmed, a passkey registered; the email address always). */
   isEnrolled(accountId: string): Promise<boolean>;
   /**

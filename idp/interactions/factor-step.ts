@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import type { FactorBinding, FactorChallenge, FactorId, SignInRefusal, SignInResult, SignInStepView } from '../../identity/index.js';
 import { interactionOf, renderStep, urlsOf, type InteractionDeps, type StepHandler } from './context.js';
 import { finishLogin } from './finish.js';
+import { requestedAcrValues } from './passkey-acr.js';
 import { lockedPage, MESSAGES, organizationPage, signInPage, type FirstStepPart, type StepPage } from './pages.js';
 import { readSignInState, saveSignInState } from './state.js';
 
@@ -51,7 +52,7 @@ export interface FactorPages {
 /** The interaction and client a step works for (identity's `FactorBinding`). */
 export function bindingOf(req: Request, res: Response): FactorBinding {
   const interaction = interactionOf(res);
-  return { bindingId: interaction.uid, context: { ip: req.ip, clientId: String(interaction.params.client_id) } };
+  return { bindingId: interaction.uid, context: { ip: req.ip, clientId: String(interaction.params.client_id) }, acrValues: requestedAcrValues(interaction.params) };
 }
 
 /** The status a refusal is shown with (RFC 9110 §15). */

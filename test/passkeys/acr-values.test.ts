@@ -8,7 +8,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
-import { redeem, signInToCallback, startAuthorization } from '../support/sign-in.js';
+import { redeem, signInToCallback, startAuthorization, submitPassword } from '../support/sign-in.js';
 import { textOf, UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://localhost:7492/cb';
@@ -46,5 +46,19 @@ describe('acr_values=phr asks a session without a passkey to sign in again', () 
 
     const silent = await ua.follow((await startAuthorization(rp, REDIRECT)).url.toString(), {}, stopAt);
     expect(new URL(silent.redirectedTo!).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('does not offer an emailed code or the app when acr_values asks for phr: an account without a passkey is told to register one', async () => {
+    const user = await t.createAccount({ userId: 'acr.nopasskey' });
+    const ua = new UserAgent();
+    const since = t.smtp.messages.length;
+    const signInPage = await ua.follow((await startAuthorization(rp, REDIRECT, { acr_values: 'phr' })).url.toString(), {}, (next) => next.startsWith(REDIRECT));
+    const answer = await submitPassword(ua, signInPage, user.userId, user.password);
+    expect(answer.status).toBe(403);
+    expect(textOf(answer.html)).toContain('This application asks for a sign-in with a passkey. Register one on your account page first');
+    expect(textOf(answer.html)).not.toContain('One-time code');
+    // No code was emailed for a factor that could not satisfy the request.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(t.smtp.messages.slice(since).filter((m) => m.to.includes(user.email))).toEqual([]);
   });
 });
