@@ -5,7 +5,7 @@
 import { and, inArray, lte } from 'drizzle-orm';
 import { addSeconds } from '../lib/index.js';
 import type { Database } from './database.js';
-import { emailOtpChallenges, mailOutbox, oidcModels, oidcRevokedGrants, passwordResetTokens, rateLimitCounters } from './schema.js';
+import { emailOtpChallenges, mailOutbox, oidcModels, oidcRevokedGrants, passwordResetTokens, rateLimitCounters, webauthnChallenges } from './schema.js';
 
 /** How long an expired email OTP challenge is kept (seconds): the resend throttle and support may read it. */
 export const EXPIRED_OTP_RETENTION_SECONDS = 24 * 60 * 60;
@@ -28,6 +28,8 @@ export interface SweepCounts {
   passwordResetTokens: number;
   rateLimitCounters: number;
   mailOutbox: number;
+  /** WebAuthn challenges (passkey registration and sign-in) past their expiry. */
+  webauthnChallenges: number;
 }
 
 /**
@@ -35,7 +37,8 @@ export interface SweepCounts {
  * challenges and password-reset links that expired more than {@link EXPIRED_OTP_RETENTION_SECONDS} before `now`
  * (used or not: an expired link shows "no longer valid" either way); rate-limit counters whose window started
  * more than {@link RATE_LIMIT_RETENTION_SECONDS} before `now`; outbox messages sent or given up that were queued
- * more than {@link FINISHED_MAIL_RETENTION_SECONDS} before `now` (pending ones are never deleted).
+ * more than {@link FINISHED_MAIL_RETENTION_SECONDS} before `now` (pending ones are never deleted); WebAuthn
+ * challenges whose `expires_at` is at or before `now` (each sign-in page shown with JavaScript stores one).
  * @returns the number of rows deleted per table.
  */
 export async function sweepExpired(database: Database, now: Date): Promise<SweepCounts> {
@@ -58,6 +61,7 @@ export async function sweepExpired(database: Database, now: Date): Promise<Sweep
     .delete(mailOutbox)
     .where(and(inArray(mailOutbox.status, ['sent', 'failed']), lte(mailOutbox.createdAt, addSeconds(now, -FINISHED_MAIL_RETENTION_SECONDS))))
     .returning({ id: mailOutbox.id });
+  const challenges = await db.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)).returning({ sessionUid: webauthnChallenges.sessionUid });
   return {
     oidcModels: models.length,
     revokedGrants: tombstones.length,
@@ -65,5 +69,6 @@ export async function sweepExpired(database: Database, now: Date): Promise<Sweep
     passwordResetTokens: resetLinks.length,
     rateLimitCounters: counters.length,
     mailOutbox: mails.length,
+    webauthnChallenges: challenges.length,
   };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityStores } from '../../identity/index.js';
 import { addSeconds, newId, randomToken, type Clock } from '../../lib/index.js';
 import { createIdentityStores, createOidcAdapter, EXPIRED_OTP_RETENTION_SECONDS, FINISHED_MAIL_RETENTION_SECONDS, RATE_LIMIT_RETENTION_SECONDS, revokeGrant, sweepExpired, type Database } from '../../storage/index.js';
-import { mailOutbox, passwordResetTokens, rateLimitCounters } from '../../storage/schema.js';
+import { mailOutbox, passwordResetTokens, rateLimitCounters, webauthnChallenges } from '../../storage/schema.js';
 import { openTestDatabase } from '../support/database.js';
 import { createdAccount, createdOrganization } from './fixtures.js';
 
@@ -30,10 +30,10 @@ describe('sweeping expired rows', () => {
     const otp = { id: newId(), accountId, bindingId: 'b', codeHash: randomToken(), createdAt: start, expiresAt: addSeconds(start, 600), consumedAt: null };
     await stores.emailOtps.issue(otp, undefined, { id: newId(), purpose: 'email_otp', reference: otp.id, accountId, message: { to: 'a@example.com', subject: 's', text: 't' }, discardAfter: null, deliveredEvent: null });
 
-    expect(await sweepExpired(database, addSeconds(start, 59))).toEqual({ oidcModels: 0, revokedGrants: 0, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
+    expect(await sweepExpired(database, addSeconds(start, 59))).toEqual({ oidcModels: 0, revokedGrants: 0, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0, webauthnChallenges: 0 });
     now = addSeconds(start, 600 + EXPIRED_OTP_RETENTION_SECONDS);
-    expect(await sweepExpired(database, addSeconds(start, 120))).toEqual({ oidcModels: 1, revokedGrants: 1, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
-    expect(await sweepExpired(database, now)).toEqual({ oidcModels: 1, revokedGrants: 0, emailOtpChallenges: 1, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0 });
+    expect(await sweepExpired(database, addSeconds(start, 120))).toEqual({ oidcModels: 1, revokedGrants: 1, emailOtpChallenges: 0, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0, webauthnChallenges: 0 });
+    expect(await sweepExpired(database, now)).toEqual({ oidcModels: 1, revokedGrants: 0, emailOtpChallenges: 1, passwordResetTokens: 0, rateLimitCounters: 0, mailOutbox: 0, webauthnChallenges: 0 });
     expect(await new Adapter('Grant').find('forever')).toMatchObject({ jti: 'forever' });
     expect(await stores.emailOtps.findLatest(accountId, 'b')).toBeNull();
   });
@@ -61,5 +61,15 @@ describe('sweeping expired rows', () => {
     expect(await sweepExpired(database, addSeconds(start, FINISHED_MAIL_RETENTION_SECONDS + 1))).toMatchObject({ mailOutbox: 2 });
     const left = await database.db.select({ id: mailOutbox.id }).from(mailOutbox).where(inArray(mailOutbox.id, kept.map((k) => k.id)));
     expect(left).toHaveLength(2);
+  });
+
+  it('deletes expired WebAuthn challenges and keeps live ones', async () => {
+    const start = new Date('2033-01-01T00:00:00Z');
+    await database.db.insert(webauthnChallenges).values([
+      { sessionUid: 'sweep-expired', purpose: 'passwordless', accountId: null, challenge: randomToken(), expiresAt: start },
+      { sessionUid: 'sweep-live', purpose: 'passwordless', accountId: null, challenge: randomToken(), expiresAt: addSeconds(start, 300) },
+    ]);
+    expect(await sweepExpired(database, addSeconds(start, 1))).toMatchObject({ webauthnChallenges: 1 });
+    expect(await database.db.select({ uid: webauthnChallenges.sessionUid }).from(webauthnChallenges).where(inArray(webauthnChallenges.sessionUid, ['sweep-expired', 'sweep-live']))).toEqual([{ uid: 'sweep-live' }]);
   });
 });
