@@ -1,42 +1,17 @@
 import { decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactPath, freePort, launchBrowser, signInWithEmailCode } from '../support/browser.js';
-import { startTestIdp, type TestIdp } from '../support/harness.js';
-import { startAuthorization } from '../support/sign-in.js';
+import { artifactPath, launchBrowser, signInWithEmailCode } from '../support/browser.js';
+import type { TestIdp } from '../support/harness.js';
+import { PLATFORM_AUTHENTICATOR, authorize, nextCallback, pageWithAuthenticator, startLocalhostIdp, type TestPortal } from './browser-support.js';
 
-const REDIRECT = 'http://localhost:7491/cb';
-/** Chromium's virtual authenticator (CDP WebAuthn domain): a platform authenticator with user verification. */
-const VIRTUAL_AUTHENTICATOR = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true } as const;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * An IdP whose issuer is `http://localhost:<port>`: WebAuthn needs a secure context and a domain as RP ID (an IP
- * address is refused), and http://localhost is both.
- */
-async function startLocalhostIdp(env: Record<string, string> = {}) {
-  const port = await freePort();
-  const t = await startTestIdp({ PORT: String(port), ISSUER: `http://localhost:${port}`, ...env });
-  const rp = (await t.registerClient({ clientId: 'passkey-portal', redirectUri: REDIRECT })).rp;
-  return { t, rp };
-}
-
-/** A browser context with a virtual authenticator on its page; the portal's callback is answered locally. */
-async function pageWithAuthenticator(browser: Browser) {
-  const context: BrowserContext = await browser.newContext();
-  await context.route('http://localhost:7491/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>portal</h1>' }));
-  const page = await context.newPage();
-  const cdp: CDPSession = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
-  return { context, page, cdp, authenticatorId };
-}
-
 /** Signs in at the portal (password + emailed code), then opens /account. */
-async function signInAndOpenAccount(page: Page, t: TestIdp, rp: Awaited<ReturnType<typeof startLocalhostIdp>>['rp'], user: { userId: string; password: string; email: string }) {
-  await page.goto((await startAuthorization(rp, REDIRECT)).url.toString());
+async function signInAndOpenAccount(page: Page, t: TestIdp, rp: TestPortal, user: { userId: string; password: string; email: string }) {
+  await authorize(page, rp);
   await signInWithEmailCode(page, t.smtp, user);
-  await page.waitForURL((url) => url.toString().startsWith(REDIRECT));
+  await nextCallback(page);
   await page.goto(`${t.issuer}/account`);
 }
 
@@ -52,7 +27,7 @@ const rows = (page: Page) => page.locator('table.passkeys tbody tr');
 describe('registering passkeys on /account in Chromium with a virtual authenticator', () => {
   let browser: Browser;
   let t: TestIdp;
-  let rp: Awaited<ReturnType<typeof startLocalhostIdp>>['rp'];
+  let rp: TestPortal;
 
   beforeAll(async () => {
     ({ t, rp } = await startLocalhostIdp());
@@ -94,7 +69,7 @@ describe('registering passkeys on /account in Chromium with a virtual authentica
 
     // Another device: a second virtual authenticator in place of the first.
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: PLATFORM_AUTHENTICATOR });
     await page.goto(`${t.issuer}/account`);
     await registerPasskey(page, 'Phone');
     await page.waitForURL((url) => url.searchParams.get('done') === 'passkey_registered');
@@ -128,7 +103,7 @@ describe('a stale sign-in is sent to sign in again before a passkey is registere
   const MAX_AGE_SECONDS = 4;
   let browser: Browser;
   let t: TestIdp;
-  let rp: Awaited<ReturnType<typeof startLocalhostIdp>>['rp'];
+  let rp: TestPortal;
 
   beforeAll(async () => {
     ({ t, rp } = await startLocalhostIdp({ REAUTHENTICATION_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS) }));
