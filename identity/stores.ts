@@ -10,6 +10,7 @@ import type { PhishingResistantRuleStore } from './factors/phishing-resistant-po
 import type { MailOutboxStore } from './mail/stores.js';
 import type { EmailOtpStore } from './factors/email-otp/stores.js';
 import type { AuthenticatorStore, CampaignStore } from './factors/authenticator-app/stores.js';
+import type { EnrolledFactors } from './factors/strategy.js';
 import type { Account, AccountStatus, AccountView, AuditEvent, LockoutState, Membership, MembershipWithOrganization, Organization } from './model.js';
 
 /** Organizations and their participant IDs. */
@@ -96,9 +97,10 @@ export interface LockoutStore {
   /**
    * The password step's first round trip: finds the account by `login` (user ID or email, case-insensitive, as
    * {@link AccountStore.findByLogin}) and, when it has a password, reserves one attempt for it as
-   * {@link reserveAttempt} does, in one statement. `account` is null when unknown (nothing reserved).
+   * {@link reserveAttempt} does, in one statement. `account` is null when unknown (nothing reserved); `enrolled`
+   * its registered second factors, read in the same statement (null when unknown).
    */
-  reserveAttemptByLogin(login: string, policy: LockoutPolicy, now: Date): Promise<{ account: Account | null; reserved: boolean; locked: boolean }>;
+  reserveAttemptByLogin(login: string, policy: LockoutPolicy, now: Date): Promise<{ account: Account | null; reserved: boolean; locked: boolean; enrolled: EnrolledFactors | null }>;
   /**
    * On a locked account whose budget is spent, atomically grants one password check when the previous granted
    * check is at least `intervalSeconds` old (conditional UPDATE). This lets the right password learn that the

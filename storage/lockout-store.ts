@@ -4,7 +4,8 @@
  * lock state, in CTEs of that same statement): PostgreSQL locks the row and re-checks
  * the condition on its newest version, so concurrent reservations on any number of connections or
  * instances never exceed `maxFailures` in any sliding window, nor `maxConsecutiveFailures` in a row.
- * Times come from the caller's `now`, never SQL `now()`.
+ * Times come from the caller's `now`, never SQL `now()`. The password step's reservation also reads which second
+ * factors the account has registered (passkeys, a confirmed app), so the sign-in flow asks no store for them.
  *
  * `failure_times` holds when each counted attempt was reserved (entries older than the window are dropped
  * at the next reservation); `consecutive_failures` counts them since the last completed sign-in, whatever
@@ -16,7 +17,7 @@ import type { Account, LockoutPolicy, LockoutStore } from '../identity/index.js'
 import { addSeconds } from '../lib/index.js';
 import { auditInsertWhen } from './audit-store.js';
 import type { Db, Executor } from './database.js';
-import { accounts, lockouts } from './schema.js';
+import { accounts, authenticatorRegistrations, lockouts, webauthnCredentials } from './schema.js';
 
 const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
@@ -109,12 +110,15 @@ export function createLockoutStore(db: Db): LockoutStore {
         with account as (
           select * from ${accounts} where lower(user_id) = lower(${login}) or lower(email) = lower(${login}) limit 1
         ), reserved as (${reservation(sql`select id from account where password_hash is not null`, policy, now)})
-        select account.*, (select count(*) from reserved)::int as reserved, l.locked_at is not null as locked
+        select account.*, (select count(*) from reserved)::int as reserved, l.locked_at is not null as locked,
+          (select count(*) from ${webauthnCredentials} w where w.account_id = account.id and w.removed_at is null)::int as enrolled_passkeys,
+          exists (select 1 from ${authenticatorRegistrations} r where r.account_id = account.id and r.status = 'confirmed') as enrolled_app
         from account left join ${lockouts} l on l.account_id = account.id`);
       const [row] = rowsOf(result);
-      if (!row) return { account: null, reserved: false, locked: false };
+      if (!row) return { account: null, reserved: false, locked: false, enrolled: null };
       const reserved = Number(row.reserved) === 1;
-      return { account: accountOf(row), reserved, locked: !reserved && row.locked === true };
+      const enrolled = { passkeys: Number(row.enrolled_passkeys), confirmedApp: row.enrolled_app === true };
+      return { account: accountOf(row), reserved, locked: !reserved && row.locked === true, enrolled };
     },
 
     async reserveLockedCheck(accountId, intervalSeconds, now) {

@@ -13,10 +13,10 @@
  * the page of {@link SignInStepView} again. No HTTP here: the pages validate what the person typed and forward it.
  */
 import { DomainError } from '../../lib/index.js';
-import type { Account } from '../model.js';
+import type { Account, AccountView } from '../model.js';
 import type { AccountStore } from '../stores.js';
 import type { FactorRegistry } from '../factors/registry.js';
-import type { FactorBinding, FactorId, FactorStrategy } from '../factors/strategy.js';
+import type { EnrolledFactors, FactorBinding, FactorId, FactorStrategy, PromptFacts } from '../factors/strategy.js';
 import type { SignInResult, SignInState, SignInStepView } from './sign-in-state.js';
 
 /** The sign-in flow. `binding` is the interaction and who is signing in; `state` what idp/ persisted (undefined before a first step). */
@@ -96,39 +96,47 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     return { step: 'organization', memberships: (await accounts.findView(state.accountId))?.memberships ?? [] };
   }
 
-  /** Asks `factor` of the account: begins it and returns the state that shows its page. */
-  async function ask(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], factor: FactorId, alternatives: FactorId[], repeat = false): Promise<SignInState> {
+  /** Asks `factor` of the account: begins it and returns the state that shows its page (`enrolled` kept in it). */
+  async function ask(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], factor: FactorId, alternatives: FactorId[], enrolled: EnrolledFactors | undefined, repeat = false): Promise<SignInState> {
     const s = strategy(factor);
     const challenge = await s.begin({ ...binding, account: account ?? (await accounts.findById(accountId)), repeat });
-    return { step: 'factor', accountId, amr, factor, challenge, alternatives };
+    return { step: 'factor', accountId, amr, factor, challenge, alternatives, ...(enrolled ? { enrolled } : {}) };
   }
 
-  /** After a first step that identified the account: the second factor. */
-  async function afterFirstStep(binding: FactorBinding, accountId: string, account: Account | null, amr: string[]): Promise<SignInResult> {
+  /**
+   * After a first step that identified the account: the second factor. `enrolled`: the account's factors as the
+   * first step read them (each factor is asked otherwise).
+   */
+  async function afterFirstStep(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], enrolled: EnrolledFactors | undefined): Promise<SignInResult> {
     // acr_values naming a factor's acr (phr: a passkey) leaves only such factors to ask; none enrolled is refused.
     const asked = factors.secondSteps().filter((s) => s.acr !== undefined && binding.acrValues?.includes(s.acr));
     const candidates = asked.length > 0 ? asked : factors.secondSteps();
-    const enrolled = (await Promise.all(candidates.map(async (s) => ((await s.isEnrolled(accountId)) ? s.id : null)))).filter((id): id is string => id !== null);
-    const choice = (preferred: FactorId | null) => chooseSecondFactor(enrolled, preferred, deps.fallback);
+    const usable = (await Promise.all(candidates.map(async (s) => ((await s.isEnrolled(accountId, enrolled)) ? s.id : null)))).filter((id): id is string => id !== null);
+    const choice = (preferred: FactorId | null) => chooseSecondFactor(usable, preferred, deps.fallback);
     // The preference is read only when it can decide something.
     const first = choice(null);
     const chosen = first && first.alternatives.length > 0 ? choice(await deps.preferredFactor(accountId)) : first;
     if (!chosen && asked.length > 0) throw new DomainError('forbidden', 'This application asks for a sign-in with a passkey. Register one on your account page first, or ask your delegated administrator.', { expose: true });
     if (!chosen) throw new DomainError('forbidden', 'This account has no second factor to sign in with. Ask your delegated administrator.', { expose: true });
-    return { outcome: 'next', state: await ask(binding, accountId, account, amr, chosen.factor, chosen.alternatives) };
+    return { outcome: 'next', state: await ask(binding, accountId, account, amr, chosen.factor, chosen.alternatives, enrolled) };
   }
 
-  /** After both factors: a registration prompt, or the organization, or done. */
-  async function afterSecondFactor(binding: FactorBinding, accountId: string, amr: string[], acr: string | undefined): Promise<SignInResult> {
+  /**
+   * After both factors: a registration prompt, or the organization, or done. The account's view is read once (or
+   * taken from `known.view`, read by the factor's own statement) for the prompts and the organization alike.
+   */
+  async function afterSecondFactor(binding: FactorBinding, accountId: string, amr: string[], acr: string | undefined, known: PromptFacts = {}): Promise<SignInResult> {
+    const view = known.view !== undefined ? known.view : await accounts.findView(accountId);
     for (const s of factors.list()) {
-      const prompt = s.enroll?.prompt ? await s.enroll.prompt(accountId) : null;
+      const prompt = s.enroll?.prompt ? await s.enroll.prompt(accountId, { ...known, view }) : null;
       if (prompt) return { outcome: 'next', state: { step: 'enrollment', accountId, amr, ...(acr ? { acr } : {}), factor: s.id, campaignId: prompt.campaignId, skipAllowed: prompt.skipAllowed, enrolling: false } };
     }
-    return toOrganization(accountId, amr, acr);
+    return toOrganization(accountId, amr, acr, view);
   }
 
-  async function toOrganization(accountId: string, amr: string[], acr: string | undefined): Promise<SignInResult> {
-    const memberships = (await accounts.findView(accountId))?.memberships ?? [];
+  /** The organization step, or done; `view` when the caller read the account's view already. */
+  async function toOrganization(accountId: string, amr: string[], acr: string | undefined, view?: AccountView | null): Promise<SignInResult> {
+    const memberships = (view !== undefined ? view : await accounts.findView(accountId))?.memberships ?? [];
     if (memberships.length <= 1) return { outcome: 'done', login: { accountId, amr, ...(acr ? { acr } : {}), organizationId: memberships[0]?.organizationId } };
     return { outcome: 'next', state: { step: 'organization', accountId, amr, ...(acr ? { acr } : {}) } };
   }
@@ -149,14 +157,17 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       if (!s?.steps.first) return refused('out_of_step', await firstView(binding));
       const completes = s.steps.first === 'completes';
       const result = await s.verify({ ...binding, accountId: null, challenge: {}, completes: completes ? { amr: [] } : null }, submission);
-      if (result.outcome === 'ok') return completes ? afterSecondFactor(binding, result.accountId, result.amr, result.acr) : afterFirstStep(binding, result.accountId, result.account ?? null, result.amr);
+      if (result.outcome === 'ok') {
+        if (completes) return afterSecondFactor(binding, result.accountId, result.amr, result.acr, result.view !== undefined ? { view: result.view } : {});
+        return afterFirstStep(binding, result.accountId, result.account ?? null, result.amr, result.enrolled);
+      }
       return refused(result.outcome === 'locked' ? 'locked' : result.outcome === 'expired' ? 'expired' : 'invalid', await firstView(binding));
     },
 
     async submitFactor(binding, state, factor, submission) {
       if (state?.step !== 'factor' || state.factor !== factor) return refused('out_of_step', await firstView(binding));
       const result = await strategy(factor).verify({ ...binding, accountId: state.accountId, challenge: state.challenge, completes: { amr: state.amr } }, submission);
-      if (result.outcome === 'ok') return afterSecondFactor(binding, state.accountId, result.amr, result.acr);
+      if (result.outcome === 'ok') return afterSecondFactor(binding, state.accountId, result.amr, result.acr, { enrolled: state.enrolled, ...(result.view !== undefined ? { view: result.view } : {}) });
       if (result.outcome === 'locked') return refused('locked', await view(binding, state));
       return refused(result.outcome, await view(binding, state));
     },
@@ -165,13 +176,13 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       if (state?.step !== 'factor') return refused('out_of_step', await firstView(binding));
       if (!state.alternatives.includes(factor)) return refused('forbidden', await view(binding, state));
       const alternatives = [...state.alternatives.filter((id) => id !== factor), state.factor];
-      return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, factor, alternatives) };
+      return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, factor, alternatives, state.enrolled) };
     },
 
     async beginAgain(binding, state, factor) {
       if (state?.step !== 'factor' || state.factor !== factor) return refused('out_of_step', await firstView(binding));
       try {
-        return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, state.factor, state.alternatives, true) };
+        return { outcome: 'next', state: await ask(binding, state.accountId, null, state.amr, state.factor, state.alternatives, state.enrolled, true) };
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'rate_limited')) throw error;
         return refused('rate_limited', await view(binding, state), { message: error.message });

@@ -9,12 +9,14 @@ import type { FactorChallenge, FactorId } from '../factors/strategy.js';
 
 const challenge = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 const amr = z.array(z.string());
+const enrolled = z.object({ passkeys: z.number().int().min(0), confirmedApp: z.boolean() });
 
 /** The zod schema of {@link SignInState}. */
 export const signInStateSchema = z.discriminatedUnion('step', [
   // A first step identified the account; second factor `factor` is asked (begun: `challenge`). `alternatives`:
-  // the other factors the person may switch to ("Email me a code instead").
-  z.object({ step: z.literal('factor'), accountId: z.string(), amr, factor: z.string(), challenge, alternatives: z.array(z.string()) }),
+  // the other factors the person may switch to ("Email me a code instead"). `enrolled`: the account's registered
+  // factors as the first step read them with the account, for the registration prompts after the second factor.
+  z.object({ step: z.literal('factor'), accountId: z.string(), amr, factor: z.string(), challenge, alternatives: z.array(z.string()), enrolled: enrolled.optional() }),
   // Both factors passed; factor `factor` asks to be registered ("Register device" / "Skip this step"): a
   // re-registration campaign (`campaignId`) or the plain offer (null). `enrolling`: its registration page is shown.
   z.object({

@@ -137,6 +137,12 @@ export interface PhishingResistantPolicyService {
    * after the second factor. An unknown account has no memberships: nothing is required.
    */
   requirementFor(accountId: string): Promise<PhishingResistantRequirement>;
+  /**
+   * What the rules ask of `accountId` at sign-in, after the second factor: as {@link requirementFor}, but null
+   * when no rule can concern the account (it is no delegated administrator), found without reading its passkeys
+   * or any rule. `memberships`: the account's, when the sign-in read them already (else they are read).
+   */
+  requirementAtSignIn(accountId: string, memberships?: readonly Membership[]): Promise<PhishingResistantRequirement | null>;
   /** The rules in force: for every organization and the organizations' own. */
   rules(): Promise<PhishingResistantRules>;
   /** The rule holding for `organizationId`; for null, the rule for every organization (`every_organization` or `default`). */
@@ -182,6 +188,13 @@ export function createPhishingResistantPolicyService(deps: PhishingResistantPoli
       const [memberships, passkeys] = await Promise.all([deps.memberships(accountId), deps.passkeyCount(accountId)]);
       const administered = memberships.filter((m) => m.delegatedAdministrator).map((m) => m.organizationId);
       const current = administered.length > 0 ? await rules(administered) : rulesOf([]);
+      return phishingResistantRequirement({ memberships, passkeys, rules: current }, clock.now());
+    },
+    async requirementAtSignIn(accountId, known) {
+      const memberships = known ?? (await deps.memberships(accountId));
+      const administered = memberships.filter((m) => m.delegatedAdministrator).map((m) => m.organizationId);
+      if (administered.length === 0) return null;
+      const [current, passkeys] = await Promise.all([rules(administered), deps.passkeyCount(accountId)]);
       return phishingResistantRequirement({ memberships, passkeys, rules: current }, clock.now());
     },
     rules: () => rules(),

@@ -10,7 +10,7 @@
  * `amr` values are RFC 8176 §2's (`pwd`, `otp`, `swk`, `hwk`, `user`, `mfa`, …); `acr` is the OIDC Core §2
  * Authentication Context Class Reference a factor may raise the sign-in to (e.g. `phr`, phishing-resistant).
  */
-import type { Account } from '../model.js';
+import type { Account, AccountView } from '../model.js';
 import type { AttemptContext } from '../authentication/sign-in.js';
 
 /**
@@ -79,14 +79,26 @@ export interface FactorAttempt extends FactorBinding {
 }
 
 /**
+ * What a first step read about the account's registered factors in the statement that found the account, so the
+ * sign-in flow need not ask each factor again ({@link FactorStrategy.isEnrolled}'s `known`): how many passkeys it
+ * has (not removed) and whether an authenticator app is confirmed. A snapshot of that moment, kept in the sign-in
+ * state: it only chooses what to ask and what to offer, it never lets a sign-in through.
+ */
+export interface EnrolledFactors {
+  passkeys: number;
+  confirmedApp: boolean;
+}
+
+/**
  * The result of a verification. `ok`: the account it proved (and, when the factor read it anyway, the account
- * itself, so the flow reads it no more), the sign-in's `amr` (composed as {@link composeAmr} when `completes` was
+ * itself, so the flow reads it no more; `enrolled` when it read the account's factors with it, and `view` when it
+ * read the account's view with memberships: null when the account is gone), the sign-in's `amr` (composed as {@link composeAmr} when `completes` was
  * set, else the factor's own), and an `acr` when the factor raises the sign-in to one. `invalid` never says why
  * (the audit event does); `expired`: the challenge is too old (the page says to ask for a new one); `locked`:
  * the account is locked (for a password: only after the right password).
  */
 export type FactorOutcome =
-  | { outcome: 'ok'; accountId: string; account?: Account; amr: string[]; acr?: string }
+  | { outcome: 'ok'; accountId: string; account?: Account; enrolled?: EnrolledFactors; view?: AccountView | null; amr: string[]; acr?: string }
   | { outcome: 'invalid' }
   | { outcome: 'expired' }
   | { outcome: 'locked'; accountId?: string };
@@ -122,14 +134,25 @@ export interface FactorEnrollment<TSetup = unknown, TSubmission = unknown> {
   complete(account: Account, submission: TSubmission, context?: EnrollmentContext): Promise<EnrollmentOutcome>;
   /**
    * Whether this factor asks the account to register at sign-in, after both factors (a re-registration campaign,
-   * the registration offer, a policy that requires it): null when it does not. Absent: it never asks.
+   * the registration offer, a policy that requires it): null when it does not. Absent: it never asks. `known`: what
+   * the sign-in already read ({@link PromptFacts}), so the factor reads only what it still needs.
    */
-  prompt?(accountId: string): Promise<EnrollmentPrompt | null>;
+  prompt?(accountId: string, known?: PromptFacts): Promise<EnrollmentPrompt | null>;
   /**
    * "Skip this step" at that prompt (records the skip and its event).
    * @throws DomainError `forbidden` when the prompt no longer allows skipping (past its deadline).
    */
   skip(accountId: string, campaignId: string | null, context?: EnrollmentContext): Promise<void>;
+}
+
+/**
+ * What the sign-in flow already read when it asks for registration prompts: the account's registered factors as
+ * its first step read them ({@link EnrolledFactors}; absent when no first step read them) and the account's view
+ * as this request read it (memberships; null when the account is gone).
+ */
+export interface PromptFacts {
+  enrolled?: EnrolledFactors;
+  view?: AccountView | null;
 }
 
 /** A registration prompt at sign-in: the campaign asking (null: the plain offer or a policy) and whether "Skip this step" is offered. */
@@ -165,8 +188,11 @@ export interface FactorStrategy<TSubmission = unknown, TSetup = unknown, TEnroll
   readonly events: readonly string[];
   /** The `acr` (OIDC Core §2) a verification of this factor gives the sign-in, e.g. `phr` for a passkey; absent when it gives none. */
   readonly acr?: string;
-  /** True when the account can use this factor now (an app confirmed, a passkey registered; the email address always). */
-  isEnrolled(accountId: string): Promise<boolean>;
+  /**
+   * True when the account can use this factor now (an app confirmed, a passkey registered; the email address
+   * always). With `known` (read with the account by the first step) it answers from that, without I/O.
+   */
+  isEnrolled(accountId: string, known?: EnrolledFactors): Promise<boolean>;
   /**
    * Starts the step: emails a code, issues WebAuthn request options. @returns what the step remembers (persisted
    * with the sign-in state, shown by its page). @throws DomainError `rate_limited` only when `repeat`; `unavailable`

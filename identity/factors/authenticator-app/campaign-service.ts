@@ -39,8 +39,12 @@ export interface CampaignService {
   listCampaigns(): Promise<CampaignView[]>;
   /** @throws DomainError `not_found`; `conflict` when already closed. */
   closeCampaign(id: string, actor: string): Promise<CampaignView>;
-  /** What to ask `accountId` after its second factor at sign-in. */
-  registrationPrompt(accountId: string): Promise<RegistrationPrompt | null>;
+  /**
+   * What to ask `accountId` after its second factor at sign-in. `known.confirmedApp`: whether the sign-in's first
+   * step found a confirmed app (read with the account): without one no campaign can ask (each asks about a confirmed
+   * app), so only the registration offer is left and nothing is read.
+   */
+  registrationPrompt(accountId: string, known?: { confirmedApp: boolean }): Promise<RegistrationPrompt | null>;
   /**
    * Records "Skip this step". @throws DomainError `forbidden` when the campaign's skip deadline has passed
    * (or it no longer asks this account).
@@ -74,7 +78,8 @@ export function createCampaignService(deps: { campaigns: CampaignStore; authenti
       await events.publish({ type: 'campaign.closed', actor, data: { campaignId: id } }, clock.now());
       return view({ ...campaign, closedAt: clock.now() });
     },
-    async registrationPrompt(accountId) {
+    async registrationPrompt(accountId, known) {
+      if (known && !known.confirmedApp) return policy.offerRegistrationAtSignIn ? { campaignId: null, skipAllowed: true } : null;
       const now = clock.now();
       const campaign = await campaigns.findPromptFor(accountId, now);
       if (campaign) return { campaignId: campaign.id, skipAllowed: skipAllowed(campaign, now) };

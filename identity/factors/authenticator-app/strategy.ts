@@ -40,7 +40,7 @@ export function createAuthenticatorAppStrategy(deps: FactorDeps): AuthenticatorA
     app,
     registrations,
     campaigns,
-    isEnrolled: (accountId) => app.hasApp(accountId),
+    isEnrolled: async (accountId, known) => (known ? known.confirmedApp : app.hasApp(accountId)),
     begin: async () => ({}),
     describe: async () => null,
     async verify(attempt, submission) {
@@ -52,7 +52,7 @@ export function createAuthenticatorAppStrategy(deps: FactorDeps): AuthenticatorA
       begin: (account, via, context) => registrations.beginRegistration(account, via, context),
       findPending: (account) => registrations.findPendingSetup(account),
       complete: (account, submission, context) => registrations.completeRegistration(account, submission.code, context),
-      prompt: (accountId) => campaigns.registrationPrompt(accountId),
+      prompt: (accountId, known) => campaigns.registrationPrompt(accountId, known?.enrolled),
       skip: (accountId, campaignId, context) => campaigns.skip(accountId, campaignId, context),
     },
     remove: {

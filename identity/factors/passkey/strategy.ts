@@ -73,7 +73,7 @@ export function createPasskeyStrategy(deps: FactorDeps): PasskeyStrategy {
     steps: { first: 'completes', second: true },
     events: ['account.signed_in', 'account.sign_in_failed', 'account.locked', 'passkey.registered', 'passkey.removed', 'passkey.clone_refused'],
     service,
-    isEnrolled: (accountId) => service.hasPasskey(accountId),
+    isEnrolled: async (accountId, known) => (known ? known.passkeys > 0 : service.hasPasskey(accountId)),
     begin: async () => ({}),
 
     async describe(accountId, binding): Promise<FactorChallenge | null> {
@@ -104,9 +104,10 @@ export function createPasskeyStrategy(deps: FactorDeps): PasskeyStrategy {
         const result = await service.completeRegistration(account, enrollmentKey(account.id, context?.sessionUid), { name: checkPasskeyName(submission.name), response: submission.response }, { ip: context?.ip ?? undefined });
         return result.outcome === 'ok' ? { outcome: 'ok', replaced: false } : result.outcome === 'expired' ? { outcome: 'expired' } : { outcome: 'invalid' };
       },
-      async prompt(accountId) {
-        const requirement = await policy.requirementFor(accountId);
-        return requirement.askToRegister ? { campaignId: null, skipAllowed: !requirement.mustRegisterNow } : null;
+      async prompt(accountId, known) {
+        // The memberships the sign-in read decide whether any rule concerns the account; its passkeys are read fresh.
+        const requirement = await policy.requirementAtSignIn(accountId, known?.view ? known.view.memberships : undefined);
+        return requirement?.askToRegister ? { campaignId: null, skipAllowed: !requirement.mustRegisterNow } : null;
       },
       async skip(accountId) {
         if ((await policy.requirementFor(accountId)).mustRegisterNow) {

@@ -23,12 +23,16 @@ import { verifyAgainstDummy, verifyPassword } from '../../credentials/password.j
 import { passwordLength } from '../../credentials/password-policy.js';
 import { stampEvent, type EventBus } from '../../events.js';
 import type { Account } from '../../model.js';
+import type { EnrolledFactors } from '../strategy.js';
 import type { AccountStore, LockoutPolicy, LockoutStore } from '../../stores.js';
 import type { AttemptContext } from '../../authentication/sign-in.js';
 
-/** Result of {@link PasswordSignIn.verifyPassword}. `invalid` never says why (see the audit event for that). */
+/**
+ * Result of {@link PasswordSignIn.verifyPassword}. `invalid` never says why (see the audit event for that). `ok`
+ * has the account's registered second factors as the statement that found it read them.
+ */
 export type PasswordOutcome =
-  | { outcome: 'ok'; account: Account }
+  | { outcome: 'ok'; account: Account; enrolled?: EnrolledFactors }
   | { outcome: 'invalid' }
   | { outcome: 'locked'; account: Account };
 
@@ -111,7 +115,7 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
       // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
       await lockouts.releaseAttempt(account.id, reservedAt);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
-      return { outcome: 'ok', account };
+      return { outcome: 'ok', account, ...(found.enrolled ? { enrolled: found.enrolled } : {}) };
     },
   };
 }

@@ -41,7 +41,7 @@ export function createPasswordStrategy(deps: FactorDeps): PasswordStrategy {
     describe: async () => null,
     async verify(attempt, submission) {
       const result = await admitPasswordWork(() => signIn.verifyPassword(submission.login, submission.password, attempt.context));
-      if (result.outcome === 'ok') return { outcome: 'ok', accountId: result.account.id, account: result.account, amr: [...PASSWORD_AMR] };
+      if (result.outcome === 'ok') return { outcome: 'ok', accountId: result.account.id, account: result.account, ...(result.enrolled ? { enrolled: result.enrolled } : {}), amr: [...PASSWORD_AMR] };
       if (result.outcome === 'locked') return { outcome: 'locked', accountId: result.account.id };
       return { outcome: 'invalid' };
     },
