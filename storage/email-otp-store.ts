@@ -2,11 +2,15 @@
  * {@link EmailOtpStore} on PostgreSQL. Codes are stored as SHA-256 hashes by the caller, each with its outbox
  * message in one transaction. A code becomes the sign-in's one working code only when its email is delivered
  * ({@link otpDeliveredStep}, run by the outbox's `markSent`); consumption is a conditional UPDATE, so exactly
- * one of any number of concurrent callers consumes a challenge.
+ * one of any number of concurrent callers consumes a challenge. A sign-in's check ({@link EmailOtpStore.checkCode})
+ * reserves its lockout attempt, consumes the code, resets the counts and records the sign-in in one statement.
  */
 import { and, desc, eq, gte, gt, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { EmailOtpDelivery, EmailOtpStore } from '../identity/index.js';
 import type { Db } from './database.js';
+import { accountViewFromJson, accountViewJson, type AccountViewJson } from './account-store.js';
+import { auditInsertWhen } from './audit-store.js';
+import { lockedNow, settledAttempt } from './lockout-store.js';
 import { withdrawPendingOn, type OutboxWriter } from './mail-outbox-store.js';
 import { isUuid } from './postgres-errors.js';
 import { emailOtpChallenges, mailOutbox } from './schema.js';
@@ -146,6 +150,41 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       return {
         candidates: rows.map((r) => ({ id: r.id, codeHash: r.code_hash, expiresAt: new Date(r.expires_at) })),
         consumedId: rows[0]?.consumed_id ?? null,
+      };
+    },
+
+    async checkCode(accountId, bindingId, codeHash, now, attempt) {
+      if (!isUuid(accountId)) return { reserved: false, locked: false, candidates: [], consumedId: null, view: null };
+      const at = sql`${now.toISOString()}::timestamptz`;
+      // The attempt is reserved (or, for the right code, settled) before anything is consumed: `consumed` waits for
+      // `reserved`'s row, so a refused attempt checks nothing. The lockout row is changed once, by `reserved`.
+      const signedIn = attempt.signedIn ? sql`, signed_in as (${auditInsertWhen(attempt.signedIn, sql`exists (select 1 from consumed)`)})` : sql``;
+      const result = await db.execute(sql`
+        with candidates as (
+          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
+          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
+          order by created_at desc, id desc limit 20
+        ), hit as (
+          select id from (select id, expires_at from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1) as newest
+          where expires_at > ${at}
+        ), reserved as (${settledAttempt(accountId, attempt.policy, now, sql`exists (select 1 from hit)`)}
+        ), consumed as (
+          update ${emailOtpChallenges} c set consumed_at = ${at}
+          where c.id = (select id from hit) and c.consumed_at is null and c.expires_at > ${at} and exists (select 1 from reserved)
+          returning c.id
+        )${signedIn}
+        select k.id, k.code_hash, k.expires_at, (select id from consumed) as consumed_id, (select count(*) from reserved)::int as reserved,
+          ${lockedNow(accountId)} as locked, ${accountViewJson(sql`${accountId}::text`)} as view
+        from (select 1) as one left join candidates k on true order by k.created_at desc, k.id desc`);
+      const rows = (result as unknown as { rows: { id: string | null; code_hash: string; expires_at: string | Date; consumed_id: string | null; reserved: number; locked: boolean | null; view: AccountViewJson | string | null }[] }).rows;
+      const [first] = rows;
+      const reserved = Number(first?.reserved) === 1;
+      return {
+        reserved,
+        locked: !reserved && first?.locked === true,
+        candidates: reserved ? rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, codeHash: r.code_hash, expiresAt: new Date(r.expires_at) })) : [],
+        consumedId: first?.consumed_id ?? null,
+        view: first?.view ? accountViewFromJson(first.view) : null,
       };
     },
 

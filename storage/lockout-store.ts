@@ -70,6 +70,32 @@ function reservation(accountIds: SQL, policy: LockoutPolicy, now: Date): SQL {
     returning account_id`;
 }
 
+/**
+ * The reservation of a code step that may complete the sign-in, as one `INSERT … ON CONFLICT DO UPDATE … WHERE …
+ * RETURNING account_id` (a CTE body): granted under exactly the conditions of {@link reservation}, on the newest
+ * version of the row; when `completes` (SQL, true when the code is right and unexpired as the statement sees it)
+ * the granted attempt is no failure and the counts are reset as {@link LockoutStore.reset} does (window and
+ * consecutive failures), otherwise it is counted as a reservation is. The row is changed once, so the reservation
+ * and the reset of a right code share one statement; the caller consumes the code only when this returned a row.
+ */
+export function settledAttempt(accountId: string, policy: LockoutPolicy, now: Date, completes: SQL): SQL {
+  const recent = recentFailures(policy, now);
+  const right = sql`(${completes})`;
+  return sql`insert into ${lockouts} (account_id, attempts, window_started_at, locked_at, failure_times, consecutive_failures)
+    select ${accountId}::uuid, case when ${right} then 0 else 1 end, ${at(now)}, null,
+      case when ${right} then '{}'::timestamptz[] else array[${at(now)}] end, case when ${right} then 0 else 1 end
+    on conflict (account_id) do update set
+      failure_times = case when ${right} then '{}'::timestamptz[] else ${recent} || ${at(now)} end,
+      consecutive_failures = case when ${right} then 0 else ${lockouts.consecutiveFailures} + 1 end,
+      attempts = case when ${right} then 0 else cardinality(${recent}) + 1 end,
+      window_started_at = case when ${right} then ${at(now)} else coalesce((${recent})[1], ${at(now)}) end
+    where ${lockouts.lockedAt} is null and cardinality(${recent}) < ${policy.maxFailures} and ${lockouts.consecutiveFailures} < ${policy.maxConsecutiveFailures}
+    returning account_id`;
+}
+
+/** Whether `accountId` is locked, as the statement's snapshot sees it (SQL boolean, null without a row). */
+export const lockedNow = (accountId: string): SQL => sql`(select locked_at is not null from ${lockouts} where account_id = ${accountId}::uuid)`;
+
 type Row = Record<string, unknown>;
 const rowsOf = (result: unknown): Row[] => (result as { rows: Row[] }).rows;
 const dateOf = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));

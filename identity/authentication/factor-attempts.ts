@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../../lib/index.js';
 import { stampEvent, type EventBus } from '../events.js';
+import type { AuditEvent } from '../model.js';
 import type { LockoutPolicy, LockoutStore } from '../stores.js';
 import type { AttemptContext } from './sign-in.js';
 
@@ -21,6 +22,14 @@ export interface FactorAttempts {
   fail(accountId: string, reason: string, context: AttemptContext): Promise<boolean>;
   /** Resets the counts (window and consecutive failures) after a correct code; with `amr`, records `account.signed_in` too (data.amr, data.factor). */
   succeed(accountId: string, context: AttemptContext, amr?: string[]): Promise<void>;
+  /**
+   * For a factor whose store reserves the attempt in the statement that checks it: records the refusal of an
+   * attempt the store did not reserve (`locked`: the account is locked) and returns the outcome to give, as
+   * {@link reserve} does for its own refusals.
+   */
+  refuse(accountId: string, locked: boolean, context: AttemptContext): Promise<{ outcome: 'locked' | 'invalid' }>;
+  /** The `account.signed_in` event {@link succeed} records with `amr`, stamped `now`, for a store that records it in its own statement. */
+  signedInEvent(accountId: string, context: AttemptContext, amr: string[], now: Date): AuditEvent;
 }
 
 /**
@@ -33,13 +42,21 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
   const failed = (accountId: string, reason: string, context: AttemptContext) =>
     events.publish({ type: 'account.sign_in_failed', accountId, ip: context.ip, data: { reason, factor, clientId: context.clientId ?? null } }, clock.now());
 
+  const signedInEvent = (accountId: string, context: AttemptContext, amr: string[], now: Date) =>
+    stampEvent({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, factor, clientId: context.clientId ?? null } }, now);
+  async function refuse(accountId: string, locked: boolean, context: AttemptContext): Promise<{ outcome: 'locked' | 'invalid' }> {
+    await failed(accountId, locked ? 'account_locked' : 'attempt_budget_exhausted', context);
+    return { outcome: locked ? 'locked' : 'invalid' };
+  }
+
   return {
     async reserve(accountId, context) {
       const reservation = await lockouts.reserveAttempt(accountId, lockout, clock.now());
       if (reservation.reserved) return null;
-      await failed(accountId, reservation.locked ? 'account_locked' : 'attempt_budget_exhausted', context);
-      return { outcome: reservation.locked ? 'locked' : 'invalid' };
+      return refuse(accountId, reservation.locked, context);
     },
+    refuse,
+    signedInEvent,
     async fail(accountId, reason, context) {
       const lockedAt = clock.now();
       // The failure, and the lock when this failure locked, are recorded in the statement that locks.
@@ -53,7 +70,7 @@ export function createFactorAttempts(deps: { lockouts: LockoutStore; events: Eve
     },
     async succeed(accountId, context, amr) {
       const now = clock.now();
-      const signedIn = amr ? stampEvent({ type: 'account.signed_in', accountId, ip: context.ip, data: { amr, factor, clientId: context.clientId ?? null } }, now) : undefined;
+      const signedIn = amr ? signedInEvent(accountId, context, amr, now) : undefined;
       await lockouts.reset(accountId, now, signedIn);
       if (signedIn) await events.publishRecorded(signedIn);
     },

@@ -103,8 +103,11 @@ export type FactorOutcome =
   | { outcome: 'expired' }
   | { outcome: 'locked'; accountId?: string };
 
-/** Result of checking a one-time code (emailed or from the app): `amr` is the sign-in's on success. */
-export type OtpOutcome = { outcome: 'ok'; amr: string[] } | { outcome: 'invalid' } | { outcome: 'expired' } | { outcome: 'locked' };
+/**
+ * Result of checking a one-time code (emailed or from the app): `amr` is the sign-in's on success; `view` the
+ * account's view when the check read it in its own statement (null: the account is gone).
+ */
+export type OtpOutcome = { outcome: 'ok'; amr: string[]; view?: AccountView | null } | { outcome: 'invalid' } | { outcome: 'expired' } | { outcome: 'locked' };
 
 /** Where an enrollment was started, for the audit log. */
 export type EnrollmentVia = 'sign_in' | 'account_page';

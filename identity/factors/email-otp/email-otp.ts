@@ -139,24 +139,29 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
     },
 
     async verify(accountId, bindingId, code, context = {}, completes = { amr: ['pwd'] }) {
-      const refused = await attempts.reserve(accountId, context);
-      if (refused) return refused;
       const normalized = code.replace(/\s+/g, '');
       const hash = /^\d+$/.test(normalized) ? sha256Hex(normalized) : null;
-      if (hash === null) return failure(accountId, 'wrong_otp', context);
+      if (hash === null) {
+        // Not a code at all: still an attempt, reserved and counted as a wrong code.
+        const refused = await attempts.reserve(accountId, context);
+        return refused ?? failure(accountId, 'wrong_otp', context);
+      }
       const now = clock.now();
-      // The candidates are read and the matching unexpired one consumed in one statement.
-      const { candidates, consumedId } = await emailOtps.consumeMatching(accountId, bindingId, hash, now);
+      const amr = completes ? composeAmr(completes.amr, EMAIL_OTP_AMR) : [...EMAIL_OTP_AMR];
+      const signedIn = completes ? attempts.signedInEvent(accountId, context, amr, now) : undefined;
+      // One statement: the attempt reserved against the lockout, then (only when granted) the candidates read and the
+      // matching unexpired one consumed, the counts reset and the sign-in recorded for the right code, the account read.
+      const checked = await emailOtps.checkCode(accountId, bindingId, hash, now, { policy: deps.lockout, signedIn });
+      if (!checked.reserved) return attempts.refuse(accountId, checked.locked, context);
       // Every candidate is compared, in constant time each, so the time taken does not depend on which matched.
-      const matches = candidates.filter((c) => safeEqual(hash, c.codeHash));
+      const matches = checked.candidates.filter((c) => safeEqual(hash, c.codeHash));
       const challenge = matches[0];
       if (!challenge) return failure(accountId, 'wrong_otp', context);
       if (challenge.expiresAt <= now) return failure(accountId, 'expired_otp', context);
       // Another request consumed it first.
-      if (consumedId !== challenge.id) return failure(accountId, 'wrong_otp', context);
-      const amr = completes ? composeAmr(completes.amr, EMAIL_OTP_AMR) : [...EMAIL_OTP_AMR];
-      await attempts.succeed(accountId, context, completes ? amr : undefined);
-      return { outcome: 'ok', amr };
+      if (checked.consumedId !== challenge.id) return failure(accountId, 'wrong_otp', context);
+      if (signedIn) await deps.events.publishRecorded(signedIn);
+      return { outcome: 'ok', amr, view: checked.view };
     },
   };
 }

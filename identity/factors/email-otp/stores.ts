@@ -2,7 +2,8 @@
  * The storage the emailed-code factor needs; storage/email-otp-store.ts implements it on PostgreSQL.
  */
 import type { OutboxMail } from '../../mail/stores.js';
-import type { EmailOtpChallenge } from '../../model.js';
+import type { AccountView, AuditEvent, EmailOtpChallenge } from '../../model.js';
+import type { LockoutPolicy } from '../../stores.js';
 
 /** An emailed code with the state of its email (identity decides what the code page may claim from it). */
 export interface EmailOtpDelivery extends EmailOtpChallenge {
@@ -46,4 +47,18 @@ export interface EmailOtpStore {
    * @returns the candidates and the id of the challenge this call consumed, or null.
    */
   consumeMatching(accountId: string, bindingId: string, codeHash: string, now: Date): Promise<{ candidates: { id: string; codeHash: string; expiresAt: Date }[]; consumedId: string | null }>;
+  /**
+   * A sign-in's whole code check in one round trip, lockout included (design/security.md §2): reserves the attempt
+   * against the lockout as {@link LockoutStore.reserveAttempt} does (granted only while unlocked and under both
+   * budgets, on the newest version of the row) and, only when granted, does what {@link consumeMatching} does. A
+   * granted attempt with the right unexpired code (as the statement sees it) is no failure: the counts are reset as
+   * {@link LockoutStore.reset} does, and `signedIn` (a stamped event) is appended to the audit log when this call
+   * consumed the code; any other granted attempt stays counted (the caller then records the failure with `lockIfExhausted`).
+   * @returns `reserved` (false: nothing checked, nothing consumed; `locked` says whether the account is locked as
+   *   the statement saw it), the candidates and consumed id as {@link consumeMatching}, and the account's view as
+   *   the statement read it (null when the account is gone).
+   */
+  checkCode(
+    accountId: string, bindingId: string, codeHash: string, now: Date, attempt: { policy: LockoutPolicy; signedIn?: AuditEvent },
+  ): Promise<{ reserved: boolean; locked: boolean; candidates: { id: string; codeHash: string; expiresAt: Date }[]; consumedId: string | null; view: AccountView | null }>;
 }

@@ -53,7 +53,8 @@ export function createEmailOtpStrategy(deps: FactorDeps): EmailOtpStrategy {
     async verify(attempt, submission) {
       if (!attempt.accountId) return { outcome: 'invalid' };
       const result = await codes.verify(attempt.accountId, attempt.bindingId, submission.code, attempt.context, attempt.completes);
-      return result.outcome === 'ok' ? { outcome: 'ok', accountId: attempt.accountId, amr: result.amr } : result;
+      if (result.outcome !== 'ok') return result;
+      return { outcome: 'ok', accountId: attempt.accountId, amr: result.amr, ...(result.view !== undefined ? { view: result.view } : {}) };
     },
     enroll: null,
     remove: null,
