@@ -24,8 +24,16 @@
  * PGlite's one session also holds every connection's named prepared statements: names get a per-connection
  * prefix here, and a connection's statements are closed when it ends (storage/embedded-worker-statements.ts).
  *
- * Relies on `PGlite._runExclusiveTransaction` (public in its type declarations, underscore-named):
- * re-check this file when upgrading @electric-sql/pglite.
+ * Every call into PGlite goes through `execProtocolRawStream` with its own output callback, never
+ * `execProtocolRaw`: PGlite keeps the callback of the last `execProtocolRawStream` call and `execProtocolRaw`
+ * writes its answer there, so the answers of the statements run here for a connection that ended (ROLLBACK,
+ * Sync, closing its statements) went to the socket of whichever connection ran last. Its client took the stray
+ * ReadyForQuery for the end of its next query (no rows) and each later query on it got the answer of the one
+ * before (reproduced with PGlite 0.5.14: the bench's refresh token lost, test/storage/embedded-socket-answers).
+ *
+ * Relies on `PGlite._runExclusiveTransaction` (public in its type declarations, underscore-named) and on
+ * `execProtocolRawStream` sending a call's whole answer to that call's `onRawData`: re-check this file when
+ * upgrading @electric-sql/pglite.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { closeStatements, scopeNames } from './embedded-worker-statements.js';
@@ -127,11 +135,11 @@ export class SocketSessionQueue {
         if (owner) {
           // ROLLBACK aborts an explicit block or an implicit one (Execute without Sync); Sync ends a
           // half-sent extended-protocol exchange; a second ROLLBACK covers a block whose ROLLBACK was skipped.
-          await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
-          await this.#db.execProtocolRaw(SYNC);
-          if (this.#db.isInTransaction()) await this.#db.execProtocolRaw(simpleQuery('ROLLBACK'));
+          await this.#discarding(simpleQuery('ROLLBACK'));
+          await this.#discarding(SYNC);
+          if (this.#db.isInTransaction()) await this.#discarding(simpleQuery('ROLLBACK'));
         }
-        if (statements) await this.#db.execProtocolRaw(closeStatements(statements));
+        if (statements) await this.#discarding(closeStatements(statements));
       });
     } finally {
       this.#giveBack();
@@ -173,6 +181,14 @@ export class SocketSessionQueue {
     if (endsExchange(message) && !this.#db.isInTransaction()) this.#giveBack();
     else this.#idleTimer = setTimeout(() => this.#options.onIdleTimeout(handlerId), this.#idleTimeouts.get(handlerId) ?? this.#options.idleTimeoutMs);
     return bytes;
+  }
+
+  /**
+   * Runs messages of the queue's own (for a connection that ended) with their answer dropped. Not
+   * `execProtocolRaw`, which would write it to the last served connection (see the module comment).
+   */
+  #discarding(messages: Uint8Array): Promise<void> {
+    return this.#db.execProtocolRawStream(messages, { onRawData: () => undefined });
   }
 
   /** Waits for PGlite's transaction mutex (held by in-process queries and transactions) and keeps it. */
