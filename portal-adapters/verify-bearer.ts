@@ -3,9 +3,16 @@
  * from its `jwks_uri`, with `typ` `at+jwt`, our issuer, the expected audience and an unexpired `exp`.
  * An unbound token comes as `Authorization: Bearer` (RFC 6750 §2.1, §3). A DPoP-bound token (`cnf.jkt`,
  * RFC 9449 §6.1) comes only as `Authorization: DPoP` with a valid `DPoP` proof (RFC 9449 §7, ./dpop.ts).
+ *
+ * The issuer's keys come from jose's remote JWKS (fetched once, cached, fetched again for an unknown `kid`);
+ * the token itself is checked by fast-jwt, which verifies the signature with node:crypto in the request's own
+ * turn of the event loop. jose's `jwtVerify` goes through WebCrypto, whose verification is a thread-pool job
+ * and a promise: the portal API's route cost about twice the CPU of a plain route (issue 10 §2).
  */
+import { KeyObject } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createVerifier, TokenError, type Algorithm } from 'fast-jwt';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { PortalContext } from './context.js';
 import { DPOP_ALGORITHMS, InvalidDPoPProof, verifyDPoPProof } from './dpop.js';
 
@@ -75,6 +82,76 @@ function dpopAlgorithms(ctx: PortalContext, options: VerifyBearerOptions): strin
   return advertised.length ? advertised : [...DPOP_ALGORITHMS];
 }
 
+/** A key of the issuer's JWKS as jose's remote key set hands it back (a WebCrypto CryptoKey). */
+type PublishedKey = Awaited<ReturnType<ReturnType<typeof createRemoteJWKSet>>>;
+
+/** A token refused by {@link accessTokenVerifier}: 401 `invalid_token`. */
+class InvalidAccessToken extends Error {}
+
+/**
+ * The access-token check of one `verifyBearer`: resolves to the token's claims when it is a JWS compact token
+ * whose `alg` is among `options.algorithms`, signed by the issuer's published key for that `alg` and `kid`
+ * (jose's remote JWKS selects it), with `typ` `at+jwt` (RFC 9068 §4, compared as RFC 8725 §3.11 says), `iss` the
+ * issuer, `aud` the audience, the RFC 9068 §2.2 claims present, `exp` not passed and `nbf` reached (both within
+ * the clock tolerance), `iat` a number, and no `crit` extension. One fast-jwt verifier is made for each key jose
+ * hands back (its public key as PEM, the one `alg` jose imported it for) and dropped with it.
+ * @throws InvalidAccessToken for a refused token; JWKSTimeout or a fetch error when the keys cannot be had.
+ */
+function accessTokenVerifier(jwksUri: string, issuer: string, options: VerifyBearerOptions): (token: string) => Promise<JWTPayload> {
+  const algorithms = options.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'];
+  const clockTolerance = (options.clockToleranceSeconds ?? 5) * 1000;
+  const keys = createRemoteJWKSet(new URL(jwksUri));
+  const verifiers = new WeakMap<PublishedKey, (token: string) => JWTPayload>();
+  const verifierFor = (key: PublishedKey, alg: string) => {
+    let verifier = verifiers.get(key);
+    if (!verifier) {
+      const pem = KeyObject.from(key).export({ type: 'spki', format: 'pem' }) as string;
+      verifier = createVerifier({
+        key: pem, algorithms: [alg as Algorithm], allowedIss: issuer, allowedAud: options.audience, checkTyp: 'at+jwt',
+        requiredClaims: REQUIRED_CLAIMS, clockTolerance, cache: false,
+      }) as (token: string) => JWTPayload;
+      verifiers.set(key, verifier);
+    }
+    return verifier;
+  };
+  const check = (token: string, key: PublishedKey, alg: string): JWTPayload => {
+    const payload = verifierFor(key, alg)(token);
+    // jose's check that fast-jwt does not make (it reads iat only for maxAge).
+    if (typeof payload.iat !== 'number') throw new InvalidAccessToken('iat must be a number');
+    return payload;
+  };
+  return async (token) => {
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new InvalidAccessToken('malformed token');
+    }
+    const { alg } = header;
+    if (typeof alg !== 'string' || !algorithms.includes(alg)) throw new InvalidAccessToken('algorithm not accepted');
+    const [protectedHeader, payload, signature] = token.split('.');
+    try {
+      try {
+        return check(token, await keys(header, { protected: protectedHeader, payload: payload ?? '', signature: signature ?? '' }), alg);
+      } catch (err) {
+        // Several published keys fit (no kid): the token is valid if one of them verifies it, as jwtVerify does.
+        if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+        for await (const key of err as errors.JWKSMultipleMatchingKeys & AsyncIterable<PublishedKey>) {
+          try {
+            return check(token, key, alg);
+          } catch {
+            // the next one
+          }
+        }
+        throw new InvalidAccessToken('no published key verifies the token');
+      }
+    } catch (err) {
+      if (err instanceof TokenError || (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout))) throw new InvalidAccessToken(err.message, { cause: err });
+      throw err;
+    }
+  };
+}
+
 /**
  * Builds the `verifyBearer` middleware (see `PortalAuth.verifyBearer`).
  * @throws TypeError when `audience` is empty, the issuer publishes no `jwks_uri`, `dpopAlgorithms` holds a
@@ -88,15 +165,7 @@ export function verifyBearerMiddleware(ctx: PortalContext, options: VerifyBearer
   if (!(windowSeconds > 0) || !Number.isFinite(windowSeconds)) throw new TypeError('portal-adapters: dpopProofWindowSeconds must be a positive number');
   const proofAlgorithms = dpopAlgorithms(ctx, options);
   const algs = proofAlgorithms.join(' ');
-  const keys = createRemoteJWKSet(new URL(jwksUri));
-  const verifyOptions = {
-    issuer,
-    audience: options.audience,
-    typ: 'at+jwt',
-    algorithms: options.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'],
-    requiredClaims: REQUIRED_CLAIMS,
-    clockTolerance: options.clockToleranceSeconds ?? 5,
-  };
+  const verify = accessTokenVerifier(jwksUri, issuer, options);
   return async (req, res, next) => {
     const match = AUTHORIZATION.exec(req.get('authorization') ?? '');
     if (!match) return challenge(res, 'Bearer', algs);
@@ -104,10 +173,10 @@ export function verifyBearerMiddleware(ctx: PortalContext, options: VerifyBearer
     const token = match[2]!;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, verifyOptions));
+      payload = await verify(token);
     } catch (err) {
-      if (!(err instanceof errors.JOSEError) || err instanceof errors.JWKSTimeout) return unavailable(ctx, res, err, 'access token keys');
-      return challenge(res, scheme, algs, 'invalid_token');
+      if (err instanceof InvalidAccessToken) return challenge(res, scheme, algs, 'invalid_token');
+      return unavailable(ctx, res, err, 'access token keys');
     }
     const jkt = boundKey(payload);
     if (jkt === undefined) return challenge(res, scheme, algs, 'invalid_token', 'unsupported token binding');

@@ -3,7 +3,7 @@
  * by the test issuer) for the right issuer and audience, unexpired and untampered.
  */
 import express from 'express';
-import { generateKeyPair } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPortalAuth } from '../../portal-adapters/index.js';
@@ -78,6 +78,23 @@ describe('verifyBearer', () => {
 
   it('refuses a token without client_id and jti (RFC 9068 §2.2)', async () => {
     expectInvalidToken(await call(await idp.signAccessToken(audience, { claims: { client_id: undefined, jti: undefined } })));
+  });
+
+  it('refuses a token with nbf in the future', async () => {
+    expectInvalidToken(await call(await idp.signAccessToken(audience, { claims: { nbf: Math.floor(Date.now() / 1000) + 120 } })));
+  });
+
+  it('refuses an HS256 token keyed with the published public key (algorithm confusion)', async () => {
+    const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: object[] };
+    const secret = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
+    const token = await new SignJWT({ iss: idp.issuer, aud: audience, sub: 'x', client_id: 'c', jti: 'j' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'test-key', typ: 'at+jwt' }).setIssuedAt().setExpirationTime('5m').sign(secret);
+    expectInvalidToken(await call(token));
+  });
+
+  it('refuses a malformed token', async () => {
+    expectInvalidToken(await call('not-a-jwt'));
+    expectInvalidToken(await call('e30.e30.e30'));
   });
 
   it('refuses an unsigned token', async () => {
