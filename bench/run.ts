@@ -53,11 +53,16 @@ const notes: string[] = [];
 const log = (line: string) => console.log(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The last error-level lines (pino level ≥ 50) of a server's output, or its last lines. */
+/**
+ * The last warning- and error-level lines (pino level ≥ 40) of a server's output, then its last lines: a failed
+ * batch's cause is often a warning among info lines (e.g. `refresh token reuse: grant revoked` before a run of
+ * `refresh token not found`).
+ */
 function errorLines(output: string): string {
   const lines = output.split('\n').filter(Boolean);
-  const errors = lines.filter((l) => /"level":(5|6)\d/.test(l));
-  return (errors.length ? errors : lines).slice(-5).map((l) => l.slice(0, 1500)).join('\n');
+  const notable = lines.filter((l) => /"level":(4|5|6)\d/.test(l)).slice(-5);
+  const last = lines.slice(-3).filter((l) => !notable.includes(l));
+  return [...notable, ...(notable.length && last.length ? ['…'] : []), ...last].map((l) => l.slice(0, 1500)).join('\n');
 }
 
 /** Whether the PostgreSQL server answers, with its version. */
