@@ -10,7 +10,7 @@ import type { EmailOtpDelivery, EmailOtpStore } from '../identity/index.js';
 import type { Db } from './database.js';
 import { accountViewFromJson, accountViewJson, type AccountViewJson } from './account-store.js';
 import { auditInsertWhen } from './audit-store.js';
-import { lockedNow, settledAttempt } from './lockout-store.js';
+import { lockedNow, releaseOn, settledAttempt } from './lockout-store.js';
 import { withdrawPendingOn, type OutboxWriter } from './mail-outbox-store.js';
 import { isUuid } from './postgres-errors.js';
 import { emailOtpChallenges, mailOutbox } from './schema.js';
@@ -95,10 +95,12 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       });
     },
 
-    async issueFirst(challenge, mail, leaseSeconds) {
+    async issueFirst(challenge, mail, leaseSeconds, release) {
       const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
+      // The right password's reservation, given back in this statement (the lockout row is no other CTE's).
+      const released = release ? sql`released as (${releaseOn(db, release.accountId, release.reservedAt).getSQL()}), ` : sql``;
       const result = await db.execute(sql`
-        with issued as (
+        with ${released}issued as (
           insert into ${emailOtpChallenges} (id, account_id, binding_id, code_hash, created_at, expires_at, consumed_at)
           select ${challenge.id}::uuid, ${challenge.accountId}::uuid, ${challenge.bindingId}, ${challenge.codeHash}, ${at(challenge.createdAt)}, ${at(challenge.expiresAt)}, null
           where not exists (select 1 from ${emailOtpChallenges} where account_id = ${challenge.accountId}::uuid and binding_id = ${challenge.bindingId})

@@ -96,6 +96,19 @@ export function settledAttempt(accountId: string, policy: LockoutPolicy, now: Da
 /** Whether `accountId` is locked, as the statement's snapshot sees it (SQL boolean, null without a row). */
 export const lockedNow = (accountId: string): SQL => sql`(select locked_at is not null from ${lockouts} where account_id = ${accountId}::uuid)`;
 
+/** {@link LockoutStore.releaseAttempt}'s UPDATE on `db`, to run or to put in another statement as a CTE body (`.getSQL()`). */
+export function releaseOn(db: Db, accountId: string, reservedAt: Date) {
+  const found = sql`array_position(${lockouts.failureTimes}, ${at(reservedAt)}) is not null`;
+  return db
+    .update(lockouts)
+    .set({
+      failureTimes: withoutOne(reservedAt),
+      consecutiveFailures: sql`case when ${found} then greatest(${lockouts.consecutiveFailures} - 1, 0) else ${lockouts.consecutiveFailures} end`,
+      attempts: sql`case when ${found} then greatest(${lockouts.attempts} - 1, 0) else ${lockouts.attempts} end`,
+    })
+    .where(eq(lockouts.accountId, accountId));
+}
+
 type Row = Record<string, unknown>;
 const rowsOf = (result: unknown): Row[] => (result as { rows: Row[] }).rows;
 const dateOf = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
@@ -158,15 +171,7 @@ export function createLockoutStore(db: Db): LockoutStore {
     },
 
     async releaseAttempt(accountId, reservedAt) {
-      const found = sql`array_position(${lockouts.failureTimes}, ${at(reservedAt)}) is not null`;
-      await db
-        .update(lockouts)
-        .set({
-          failureTimes: withoutOne(reservedAt),
-          consecutiveFailures: sql`case when ${found} then greatest(${lockouts.consecutiveFailures} - 1, 0) else ${lockouts.consecutiveFailures} end`,
-          attempts: sql`case when ${found} then greatest(${lockouts.attempts} - 1, 0) else ${lockouts.attempts} end`,
-        })
-        .where(eq(lockouts.accountId, accountId));
+      await releaseOn(db, accountId, reservedAt);
     },
 
     async lockIfExhausted(accountId, policy, now, record) {

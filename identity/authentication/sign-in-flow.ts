@@ -16,7 +16,7 @@ import { DomainError } from '../../lib/index.js';
 import type { Account, AccountView } from '../model.js';
 import type { AccountStore } from '../stores.js';
 import type { FactorRegistry } from '../factors/registry.js';
-import type { EnrolledFactors, FactorBinding, FactorId, FactorStrategy, PromptFacts } from '../factors/strategy.js';
+import type { EnrolledFactors, FactorBinding, FactorId, FactorStrategy, PendingRelease, PromptFacts } from '../factors/strategy.js';
 import type { SignInResult, SignInState, SignInStepView } from './sign-in-state.js';
 
 /** The sign-in flow. `binding` is the interaction and who is signing in; `state` what idp/ persisted (undefined before a first step). */
@@ -97,17 +97,34 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   }
 
   /** Asks `factor` of the account: begins it and returns the state that shows its page (`enrolled` kept in it). */
-  async function ask(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], factor: FactorId, alternatives: FactorId[], enrolled: EnrolledFactors | undefined, repeat = false): Promise<SignInState> {
+  async function ask(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], factor: FactorId, alternatives: FactorId[], enrolled: EnrolledFactors | undefined, repeat = false, release?: PendingRelease): Promise<SignInState> {
     const s = strategy(factor);
-    const challenge = await s.begin({ ...binding, account: account ?? (await accounts.findById(accountId)), repeat });
+    const challenge = await s.begin({ ...binding, account: account ?? (await accounts.findById(accountId)), repeat, ...(release ? { release } : {}) });
     return { step: 'factor', accountId, amr, factor, challenge, alternatives, ...(enrolled ? { enrolled } : {}) };
   }
 
   /**
    * After a first step that identified the account: the second factor. `enrolled`: the account's factors as the
-   * first step read them (each factor is asked otherwise).
+   * first step read them (each factor is asked otherwise). `held`: the first step's reservation still to be given
+   * back (its strategy `first`'s `giveBack`): handed to the second factor's begin when that gives it back in its own
+   * write, else given back here before this returns or throws. (A begin that fails in its write may leave it
+   * counted: only stricter, never a failure uncounted.)
    */
-  async function afterFirstStep(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], enrolled: EnrolledFactors | undefined): Promise<SignInResult> {
+  async function afterFirstStep(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], enrolled: EnrolledFactors | undefined, held?: { release: PendingRelease; first: FactorStrategy }): Promise<SignInResult> {
+    let pending = held;
+    const handOver = (s: FactorStrategy): PendingRelease | undefined => {
+      if (!pending || !s.releasesInBegin) return undefined;
+      pending = undefined;
+      return held!.release;
+    };
+    try {
+      return await chooseAndAsk(binding, accountId, account, amr, enrolled, handOver);
+    } finally {
+      if (pending?.first.giveBack) await pending.first.giveBack(pending.release);
+    }
+  }
+
+  async function chooseAndAsk(binding: FactorBinding, accountId: string, account: Account | null, amr: string[], enrolled: EnrolledFactors | undefined, handOver: (s: FactorStrategy) => PendingRelease | undefined): Promise<SignInResult> {
     // acr_values naming a factor's acr (phr: a passkey) leaves only such factors to ask; none enrolled is refused.
     const asked = factors.secondSteps().filter((s) => s.acr !== undefined && binding.acrValues?.includes(s.acr));
     const candidates = asked.length > 0 ? asked : factors.secondSteps();
@@ -118,7 +135,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     const chosen = first && first.alternatives.length > 0 ? choice(await deps.preferredFactor(accountId)) : first;
     if (!chosen && asked.length > 0) throw new DomainError('forbidden', 'This application asks for a sign-in with a passkey. Register one on your account page first, or ask your delegated administrator.', { expose: true });
     if (!chosen) throw new DomainError('forbidden', 'This account has no second factor to sign in with. Ask your delegated administrator.', { expose: true });
-    return { outcome: 'next', state: await ask(binding, accountId, account, amr, chosen.factor, chosen.alternatives, enrolled) };
+    return { outcome: 'next', state: await ask(binding, accountId, account, amr, chosen.factor, chosen.alternatives, enrolled, false, handOver(strategy(chosen.factor))) };
   }
 
   /**
@@ -156,10 +173,10 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       const s = factors.find(factor);
       if (!s?.steps.first) return refused('out_of_step', await firstView(binding));
       const completes = s.steps.first === 'completes';
-      const result = await s.verify({ ...binding, accountId: null, challenge: {}, completes: completes ? { amr: [] } : null }, submission);
+      const result = await s.verify({ ...binding, accountId: null, challenge: {}, completes: completes ? { amr: [] } : null, holdRelease: !completes && s.giveBack !== undefined }, submission);
       if (result.outcome === 'ok') {
         if (completes) return afterSecondFactor(binding, result.accountId, result.amr, result.acr, result.view !== undefined ? { view: result.view } : {});
-        return afterFirstStep(binding, result.accountId, result.account ?? null, result.amr, result.enrolled);
+        return afterFirstStep(binding, result.accountId, result.account ?? null, result.amr, result.enrolled, result.release ? { release: result.release, first: s } : undefined);
       }
       return refused(result.outcome === 'locked' ? 'locked' : result.outcome === 'expired' ? 'expired' : 'invalid', await firstView(binding));
     },

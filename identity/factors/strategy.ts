@@ -45,8 +45,23 @@ export interface FactorBinding {
   acrValues?: readonly string[];
 }
 
+/**
+ * A first step's lockout reservation still to be given back (`LockoutStore.releaseAttempt`): the right password's,
+ * reserved at `reservedAt` before argon2 ran. The sign-in flow hands it to the second factor's begin, which gives it
+ * back in its own write, or gives it back itself (design/security.md §2: a right password is no failure).
+ */
+export interface PendingRelease {
+  accountId: string;
+  reservedAt: Date;
+}
+
 /** What {@link FactorStrategy.begin} is given. */
 export interface FactorBeginInput extends FactorBinding {
+  /**
+   * A first step's reservation to give back in the begin's own write; given only to a strategy with
+   * {@link FactorStrategy.releasesInBegin} (and that begin then always gives it back, or throws).
+   */
+  release?: PendingRelease;
   /** The account, known after a first step; null when a first-step factor begins before anyone is known (passkey autofill). */
   account: Account | null;
   /**
@@ -76,6 +91,11 @@ export interface FactorAttempt extends FactorBinding {
    * identifies, or a fresh check on the account page).
    */
   completes: { amr: readonly string[] } | null;
+  /**
+   * Set by the sign-in flow on a first step that identifies: a right answer's lockout reservation is left in the
+   * outcome (`release`) for the flow to give back with the next write, instead of a round trip of its own.
+   */
+  holdRelease?: boolean;
 }
 
 /**
@@ -92,13 +112,14 @@ export interface EnrolledFactors {
 /**
  * The result of a verification. `ok`: the account it proved (and, when the factor read it anyway, the account
  * itself, so the flow reads it no more; `enrolled` when it read the account's factors with it, and `view` when it
- * read the account's view with memberships: null when the account is gone), the sign-in's `amr` (composed as {@link composeAmr} when `completes` was
+ * read the account's view with memberships: null when the account is gone; `release` when `holdRelease` left its
+ * reservation to the flow), the sign-in's `amr` (composed as {@link composeAmr} when `completes` was
  * set, else the factor's own), and an `acr` when the factor raises the sign-in to one. `invalid` never says why
  * (the audit event does); `expired`: the challenge is too old (the page says to ask for a new one); `locked`:
  * the account is locked (for a password: only after the right password).
  */
 export type FactorOutcome =
-  | { outcome: 'ok'; accountId: string; account?: Account; enrolled?: EnrolledFactors; view?: AccountView | null; amr: string[]; acr?: string }
+  | { outcome: 'ok'; accountId: string; account?: Account; enrolled?: EnrolledFactors; view?: AccountView | null; release?: PendingRelease; amr: string[]; acr?: string }
   | { outcome: 'invalid' }
   | { outcome: 'expired' }
   | { outcome: 'locked'; accountId?: string };
@@ -202,6 +223,10 @@ export interface FactorStrategy<TSubmission = unknown, TSetup = unknown, TEnroll
    * when the challenge cannot be stored.
    */
   begin(input: FactorBeginInput): Promise<FactorChallenge>;
+  /** True when {@link begin} takes a first step's {@link PendingRelease} and gives it back in its own write. */
+  readonly releasesInBegin?: boolean;
+  /** Gives back a {@link PendingRelease} this factor's `verify` left in its outcome (`holdRelease`). */
+  giveBack?(release: PendingRelease): Promise<void>;
   /**
    * What the step's page may truthfully say now about the challenge begun (the emailed code's delivery), or null
    * when its page needs nothing read (the app's code page).

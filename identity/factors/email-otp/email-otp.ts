@@ -18,7 +18,7 @@ import type { AccountStore, LockoutPolicy, LockoutStore } from '../../stores.js'
 import type { EmailOtpDelivery, EmailOtpStore } from './stores.js';
 import { createFactorAttempts } from '../../authentication/factor-attempts.js';
 import type { AttemptContext } from '../../authentication/sign-in.js';
-import { composeAmr, type OtpOutcome } from '../strategy.js';
+import { composeAmr, type OtpOutcome, type PendingRelease } from '../strategy.js';
 
 
 /** RFC 8176 `amr` of an emailed code: `otp` (after the password the sign-in's is `pwd`, `otp`, `mfa`). */
@@ -54,11 +54,12 @@ export interface EmailOtpFactor {
    * Puts a new code for this sign-in in the outbox and asks for its delivery; the sign-in's earlier codes keep
    * working until it is delivered. Allowed at once when the newest code was not delivered (a mail outage never
    * blocks a resend); otherwise `resendIntervalSeconds` after it.
+   * `release`: a first step's lockout reservation, given back in the statement that stores the sign-in's first code.
    * @returns what the code page may say now (normally `sending`).
    * @throws DomainError `rate_limited` when the newest code was delivered less than the resend interval ago
    *   (the wait is in the message); the store's error when the database fails.
    */
-  send(account: Account, bindingId: string, context?: AttemptContext): Promise<CodeDelivery>;
+  send(account: Account, bindingId: string, context?: AttemptContext, release?: PendingRelease): Promise<CodeDelivery>;
   /**
    * The state of this sign-in's code, for the code page (`none` when the account is unknown). `sentTo`: the masked
    * address the sign-in already holds (from {@link send}); the account is then not read.
@@ -104,7 +105,7 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
   const deliveryTo = async (account: Account, bindingId: string) => codeDeliveryOf(await emailOtps.listUnconsumed(account.id, bindingId), account.email, clock.now());
 
   return {
-    async send(account, bindingId, context = {}) {
+    async send(account, bindingId, context = {}, release) {
       const now = clock.now();
       const code = randomDigits(EMAIL_OTP_DIGITS);
       const expiresAt = addSeconds(now, otp.ttlSeconds);
@@ -118,7 +119,8 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): EmailOtpFactor {
       const mail = { id: newId(), purpose: 'email_otp' as const, reference: challenge.id, accountId: account.id, message, discardAfter: expiresAt, deliveredEvent: { type: 'email_otp.sent' as const, accountId: account.id, ip: context.ip ?? null } };
       // The sign-in's first code (the usual case): one statement, stored leased to this process, which sends it now.
       // Nothing earlier exists to wait for or to replace, so its email is simply on its way.
-      if (await emailOtps.issueFirst(challenge, mail, deps.delivery.leaseSeconds)) {
+      const first = await emailOtps.issueFirst(challenge, mail, deps.delivery.leaseSeconds, release);
+      if (first) {
         deps.delivery.deliverLeased([{ ...mail, attempts: 1, createdAt: now }]);
         return { state: 'sending', sentTo: maskEmail(account.email), earlierCodeWorks: false };
       }

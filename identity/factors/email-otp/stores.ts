@@ -30,9 +30,11 @@ export interface EmailOtpStore {
    * binding has no challenge yet. The message is stored already leased by the caller for `leaseSeconds` (its
    * first attempt counted), so the caller delivers it at once without claiming it; if the caller dies, the lease
    * runs out and any worker delivers it.
+   * With `release` (the right password's lockout reservation, `LockoutStore.releaseAttempt`'s arguments), that
+   * reservation is given back in the same statement, whether or not a code was stored.
    * @returns false when the binding already had a challenge (nothing stored: use {@link issue}).
    */
-  issueFirst(challenge: EmailOtpChallenge, mail: OutboxMail, leaseSeconds: number): Promise<boolean>;
+  issueFirst(challenge: EmailOtpChallenge, mail: OutboxMail, leaseSeconds: number, release?: { accountId: string; reservedAt: Date }): Promise<boolean>;
   /** The newest challenge of this account and binding, consumed or not, with its delivery; null when none. */
   findLatest(accountId: string, bindingId: string): Promise<EmailOtpDelivery | null>;
   /** The binding's unconsumed challenges (expired ones included), newest first, with their delivery; at most 20. */

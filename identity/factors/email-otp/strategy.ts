@@ -30,17 +30,18 @@ export function createEmailOtpStrategy(deps: FactorDeps): EmailOtpStrategy {
     events: ['email_otp.sent', 'account.signed_in', 'account.sign_in_failed', 'account.locked'],
     codes,
     isEnrolled: async () => true,
+    releasesInBegin: true,
     /**
      * Puts a code for this interaction in the mail outbox (sent in the background, so a slow mail server never
      * holds up the step). On a first begin a code sent moments ago (`rate_limited`) still works, so the step goes on.
      * @throws DomainError `rate_limited` when `repeat` and a code was delivered less than the resend interval ago;
      *   `unavailable` (503) when the code cannot be stored on a first begin.
      */
-    async begin({ account, bindingId, context, repeat }) {
+    async begin({ account, bindingId, context, repeat, release }) {
       if (!account) throw new DomainError('internal', 'An emailed code needs the account a first step identified.');
       if (repeat) return { sentTo: (await codes.send(account, bindingId, context)).sentTo };
       try {
-        return { sentTo: (await codes.send(account, bindingId, context)).sentTo };
+        return { sentTo: (await codes.send(account, bindingId, context, release)).sentTo };
       } catch (error) {
         if (error instanceof DomainError && error.code === 'rate_limited') return { sentTo: maskEmail(account.email) };
         throw new DomainError('unavailable', 'We could not email your one-time code just now. Please try again in a few minutes.', { expose: true, cause: error });

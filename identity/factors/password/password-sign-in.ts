@@ -23,7 +23,7 @@ import { verifyAgainstDummy, verifyPassword } from '../../credentials/password.j
 import { passwordLength } from '../../credentials/password-policy.js';
 import { stampEvent, type EventBus } from '../../events.js';
 import type { Account } from '../../model.js';
-import type { EnrolledFactors } from '../strategy.js';
+import type { EnrolledFactors, PendingRelease } from '../strategy.js';
 import type { AccountStore, LockoutPolicy, LockoutStore } from '../../stores.js';
 import type { AttemptContext } from '../../authentication/sign-in.js';
 
@@ -32,7 +32,7 @@ import type { AttemptContext } from '../../authentication/sign-in.js';
  * has the account's registered second factors as the statement that found it read them.
  */
 export type PasswordOutcome =
-  | { outcome: 'ok'; account: Account; enrolled?: EnrolledFactors }
+  | { outcome: 'ok'; account: Account; enrolled?: EnrolledFactors; release?: PendingRelease }
   | { outcome: 'invalid' }
   | { outcome: 'locked'; account: Account };
 
@@ -49,9 +49,11 @@ export interface PasswordSignIn {
   /**
    * Checks `login` (user ID or email) and `password`.
    * Records `account.sign_in_failed` (with the real reason, for the audit log only) or nothing on success;
-   * records `account.locked` when this failure reached either limit of the lockout policy.
+   * records `account.locked` when this failure reached either limit of the lockout policy. The right password's
+   * reservation is given back before this returns, unless `options.holdRelease`: an `ok` outcome then carries it
+   * (`release`) and the caller must give it back (the sign-in flow does, with the second factor's first write).
    */
-  verifyPassword(login: string, password: string, context?: AttemptContext): Promise<PasswordOutcome>;
+  verifyPassword(login: string, password: string, context?: AttemptContext, options?: { holdRelease?: boolean }): Promise<PasswordOutcome>;
 }
 
 /** Creates the password step. */
@@ -92,7 +94,7 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
   }
 
   return {
-    async verifyPassword(login, password, context = {}) {
+    async verifyPassword(login, password, context = {}, options = {}) {
       const checkable = login.length <= 320 && passwordLength(password) <= PASSWORD_MAX_LENGTH;
       const reservedAt = clock.now();
       // The account and its reservation in one round trip (nothing is reserved for an account without a password).
@@ -112,7 +114,10 @@ export function createPasswordSignIn(deps: PasswordSignInDeps): PasswordSignIn {
         return lockedOutcome(account, context);
       }
       if (!(await verifyPassword(account.passwordHash, password))) return wrongPassword(account, context);
-      // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt).
+      // A right password is no failure: give its slot back (wrong guesses stay capped, see releaseAttempt), at
+      // once or, when the caller holds it, with the caller's next write.
+      const release = { accountId: account.id, reservedAt };
+      if (account.status === 'active' && options.holdRelease) return { outcome: 'ok', account, release, ...(found.enrolled ? { enrolled: found.enrolled } : {}) };
       await lockouts.releaseAttempt(account.id, reservedAt);
       if (account.status !== 'active') return fail(`account_${account.status}`, account, context);
       return { outcome: 'ok', account, ...(found.enrolled ? { enrolled: found.enrolled } : {}) };

@@ -38,10 +38,13 @@ export function createPasswordStrategy(deps: FactorDeps): PasswordStrategy {
       return Boolean((await accounts.findById(accountId))?.passwordHash);
     },
     begin: async () => ({}),
+    giveBack: (release) => lockouts.releaseAttempt(release.accountId, release.reservedAt),
     describe: async () => null,
     async verify(attempt, submission) {
-      const result = await admitPasswordWork(() => signIn.verifyPassword(submission.login, submission.password, attempt.context));
-      if (result.outcome === 'ok') return { outcome: 'ok', accountId: result.account.id, account: result.account, ...(result.enrolled ? { enrolled: result.enrolled } : {}), amr: [...PASSWORD_AMR] };
+      const result = await admitPasswordWork(() => signIn.verifyPassword(submission.login, submission.password, attempt.context, { holdRelease: attempt.holdRelease === true }));
+      if (result.outcome === 'ok') {
+        return { outcome: 'ok', accountId: result.account.id, account: result.account, ...(result.enrolled ? { enrolled: result.enrolled } : {}), ...(result.release ? { release: result.release } : {}), amr: [...PASSWORD_AMR] };
+      }
       if (result.outcome === 'locked') return { outcome: 'locked', accountId: result.account.id };
       return { outcome: 'invalid' };
     },
