@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import express from 'express';
-import { simpleParser } from 'mailparser';
 import { securityHeaders } from '../idp/index.js';
 
 const template = fileURLToPath(new URL('./views/dev-outbox.ejs', import.meta.url));
@@ -27,6 +26,9 @@ interface OutboxMail {
 }
 
 async function decode(outboxDir: string, file: string): Promise<OutboxMail> {
+  // mailparser (with html-to-text, iconv-lite and its encoders) is loaded when the page is first shown: about
+  // 6 MiB of heap that a server nobody opens /dev/outbox on (and every production one) never needs.
+  const { simpleParser } = await import('mailparser');
   const parsed = await simpleParser(await readFile(path.join(outboxDir, file)));
   const to = Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : (parsed.to?.text ?? '');
   const text = parsed.text ?? '';

@@ -10,7 +10,6 @@
 import { ConfigError, loadConfig } from '../lib/index.js';
 import { startAdminConsole } from './admin-console.js';
 import { startConnectIam } from './app.js';
-import { startDemo } from './demo.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -45,7 +44,9 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  stopDemo = await startDemo(running);
+  // The demo (portals, SFTP gateway, seed data: ssh2, express-session, the portals' views) is loaded only when
+  // it runs; a server with DEMO_DATA and DEMO_PORTALS off (production) never loads it.
+  if (config.demo.data || config.demo.portals) stopDemo = await (await import('./demo.js')).startDemo(running);
   stopAdminConsole = await startAdminConsole(running);
   logger.info(`sign in at ${config.demo.portals ? `http://localhost:${config.demo.eservicePortalPort}` : running.issuer}; mails: ${config.smtpUrl ? 'SMTP' : `${running.issuer}/dev/outbox`}`);
 }

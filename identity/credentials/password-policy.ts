@@ -3,8 +3,9 @@
  * composition rules, any Unicode, never truncated, and not something an attacker tries first — the person's
  * own identifiers or a common password. Used by password reset and by every other place that sets a password.
  */
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import type * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import type { FieldErrors } from '../../lib/index.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_GUESSABILITY_SCORE, PASSWORD_MIN_LENGTH } from '../../policies/index.js';
 
@@ -15,6 +16,13 @@ export interface PasswordContext {
   /** Names of the organizations the account belongs to. */
   organizationNames: string[];
 }
+
+/**
+ * zxcvbn-ts's packages (CommonJS), required at the first password checked: their word lists are about 3 MiB
+ * of heap that a server only needs when someone sets a password, so an idle one never loads them.
+ */
+const requireHere = createRequire(import.meta.url);
+const zxcvbnLanguage = (): typeof zxcvbnCommon => requireHere('@zxcvbn-ts/language-common') as typeof zxcvbnCommon;
 
 /** The maintained common-password list of zxcvbn-ts (~49,000 entries), lower-cased once. */
 let commonPasswords: Set<string> | undefined;
@@ -31,7 +39,7 @@ export function passwordLength(password: string): number {
 
 /** True when `password` (case-insensitive) is on the common-password list of `@zxcvbn-ts/language-common`. */
 export function isCommonPassword(password: string): boolean {
-  commonPasswords ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  commonPasswords ??= new Set(zxcvbnLanguage().dictionary['passwords-common'].map((p) => p.toLowerCase()));
   return commonPasswords.has(password.toLowerCase());
 }
 
@@ -44,7 +52,11 @@ let estimator: ZxcvbnFactory | undefined;
  * dates, and the person's own `userInputs` (user ID, email, organization names) are all counted as guessable.
  */
 export function guessabilityScore(password: string, userInputs: string[] = []): number {
-  estimator ??= new ZxcvbnFactory({ dictionary: { ...dictionary }, graphs: adjacencyGraphs });
+  if (!estimator) {
+    const { ZxcvbnFactory: Factory } = requireHere('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const { dictionary, adjacencyGraphs } = zxcvbnLanguage();
+    estimator = new Factory({ dictionary: { ...dictionary }, graphs: adjacencyGraphs });
+  }
   return estimator.check(password, userInputs).score;
 }
 

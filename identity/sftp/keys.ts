@@ -4,7 +4,8 @@
  * (`SHA256:` + unpadded base64 of the SHA-256 of the key blob, RFC 4253 §6.6 wire format).
  */
 import { createHash, createPublicKey } from 'node:crypto';
-import ssh2 from 'ssh2';
+import { createRequire } from 'node:module';
+import type ssh2Module from 'ssh2';
 import { SFTP_KEY_TYPES, SFTP_MIN_RSA_BITS } from '../../policies/index.js';
 import type { KeyRefusal, SftpKey } from './model.js';
 
@@ -22,6 +23,13 @@ export interface ParsedPublicKey {
 
 /** The outcome of {@link parsePublicKey}: the key, or a message for the form field. */
 export type PublicKeyParse = { ok: true; key: ParsedPublicKey } | { ok: false; message: string };
+
+/**
+ * ssh2, loaded at the first key parsed (synchronously: it is CommonJS): an idle IdP never parses one, and
+ * loading it costs about 2 MiB of heap and a 16 MiB WebAssembly memory (its Poly1305).
+ */
+let ssh2: typeof ssh2Module | undefined;
+const loadSsh2 = (): typeof ssh2Module => (ssh2 ??= createRequire(import.meta.url)('ssh2') as typeof ssh2Module);
 
 const CURVE_BITS: Record<string, number> = { 'ecdsa-sha2-nistp256': 256, 'ecdsa-sha2-nistp384': 384, 'ecdsa-sha2-nistp521': 521 };
 
@@ -42,9 +50,9 @@ export function parsePublicKey(text: string): PublicKeyParse {
   if (/^[a-z0-9-]+(@[a-z0-9.-]+)?\s/i.test(input) && input.split(/\r?\n/).filter((l) => l.trim() !== '').length > 1) {
     return { ok: false, message: 'Paste one key at a time (one line).' };
   }
-  let parsed: ReturnType<typeof ssh2.utils.parseKey>;
+  let parsed: ReturnType<typeof ssh2Module.utils.parseKey>;
   try {
-    parsed = ssh2.utils.parseKey(input);
+    parsed = loadSsh2().utils.parseKey(input);
   } catch {
     parsed = new Error('unparsable');
   }

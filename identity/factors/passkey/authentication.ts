@@ -30,7 +30,8 @@
  * its assertion was valid. Success resets the counts and records `account.signed_in` (data.amr, data.factor
  * `passkey`, data.passkeyId, data.userVerified) in the statement that resets them.
  */
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+// @simplewebauthn/server is loaded at the first ceremony (`await import`): an idle IdP never needs it (registration.ts).
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Clock } from '../../../lib/index.js';
 import { createFactorAttempts } from '../../authentication/factor-attempts.js';
 import type { AttemptContext } from '../../authentication/sign-in.js';
@@ -111,6 +112,7 @@ export function createPasskeyAuthentication(deps: PasskeyAuthenticationDeps): Pa
 
   /** The signature and the rest of §7.2, the counter excepted (checked after, below). */
   async function verify(response: AuthenticationResponseJSON, passkey: Passkey, challenge: string, requireUserVerification: boolean) {
+    const { verifyAuthenticationResponse } = await import('@simplewebauthn/server');
     try {
       const result = await verifyAuthenticationResponse({
         response, expectedChallenge: challenge, expectedOrigin: relyingParty.origin, expectedRPID: relyingParty.rpId, expectedType: 'webauthn.get',
@@ -134,6 +136,7 @@ export function createPasskeyAuthentication(deps: PasskeyAuthenticationDeps): Pa
 
     async beginAuthentication(ceremony) {
       const allow = ceremony.mode === 'password' ? await passkeys.listActive(ceremony.accountId) : [];
+      const { generateAuthenticationOptions } = await import('@simplewebauthn/server');
       const options = await generateAuthenticationOptions({
         rpID: relyingParty.rpId, timeout: challengeTtlSeconds * 1000,
         userVerification: ceremony.mode === 'passwordless' ? 'required' : 'preferred',

@@ -14,7 +14,9 @@
  * Every registration and removal emails the account holder and publishes `passkey.registered` or
  * `passkey.removed`. Signing in with a passkey is authentication.ts.
  */
-import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
+// @simplewebauthn/server (with @peculiar/x509 and its ASN.1 stack, about 4 MiB of heap) is loaded at the first
+// ceremony (`await import`): an idle IdP never needs it.
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { DomainError, newId, validationError, type Clock, type Mailer } from '../../../lib/index.js';
 import { notifyAccountHolder } from '../../authenticators/notify.js';
 import type { EventBus } from '../../events.js';
@@ -104,6 +106,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
   /** Creation options for `account` (its passkeys excluded), with a new challenge or the given one (base64url). */
   async function creationOptions(account: Account, challenge?: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await passkeys.listActive(account.id);
+    const { generateRegistrationOptions } = await import('@simplewebauthn/server');
     return generateRegistrationOptions({
       rpName: relyingParty.name, rpID: relyingParty.rpId,
       userID: new TextEncoder().encode(account.id), userName: account.userId, userDisplayName: account.name,
@@ -135,6 +138,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
       const challenge = await passkeys.consumeChallenge(sessionUid, account.id, 'registration', clock.now());
       if (!challenge) return { outcome: 'expired' };
       if (!isResponse(input.response)) return { outcome: 'refused', reason: 'not a RegistrationResponseJSON' };
+      const { verifyRegistrationResponse } = await import('@simplewebauthn/server');
       let verified;
       try {
         verified = await verifyRegistrationResponse({
