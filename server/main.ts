@@ -7,6 +7,8 @@
  * drain; 1 when requests were cut off (the log line `drained` says how many), when a second signal cut the
  * drain short, or when start-up failed.
  */
+// First: V8's memory setting applies before the other modules fill the heap (server/v8-memory.ts).
+import './v8-memory.js';
 import { ConfigError, loadConfig } from '../lib/index.js';
 import { startAdminConsole } from './admin-console.js';
 import { startConnectIam } from './app.js';
