@@ -15,8 +15,8 @@
  * the machine's noise; the bound holds at any throughput, where the default factor's peak grows with it (349
  * MiB on a quiet machine). `npm run bench -- --only signin --db postgres --rounds 3`, with this and the lazy
  * imports of the same day: idle 145 → 131 MiB, peak under sign-in load 202 → 183 MiB, after the run 166 → 148.
- * What stays at idle: ~50 MiB of Node's own code pages, a 32 MiB young generation (sized at start-up, shrunk
- * only by V8's memory reducer after a quiet while), ~40 MiB of live heap and ~15 MiB of malloc.
+ * The 5-s idle figure still holds the start-up young generation (32 MiB) and garbage, which V8's memory
+ * reducer releases after ~20 s of quiet: 25 s after the start RSS is 113 → 99 MiB (docs/operations.md "Memory").
  *
  * `--optimize-for-size` bounds memory further (idle RSS 133 → 97 MiB, peak 166 MiB: it also shrinks the young
  * generation) but doubled the scavenges and quadrupled the full collections: 7.9 ms of pauses per sign-in and
