@@ -26,6 +26,7 @@ import { OidcProvider, type OidcAdapterFactory, type Provider } from './oidc.js'
 import { observeProvider } from './provider-events.js';
 import { logBackChannelEvents } from './back-channel-logout.js';
 import { cacheKeySetAnswers } from './key-set-caching.js';
+import { settleAdapterRequests } from './settle-adapter-requests.js';
 import { answerUnavailableWith503 } from './unavailable.js';
 import { pinPublicOrigin } from './public-origin.js';
 import { createProviderPages } from './provider-pages.js';
@@ -92,6 +93,7 @@ export async function createIdp(deps: IdpDeps): Promise<Idp> {
   observeProvider(provider, { identity, logger, clock: deps.clock });
   logBackChannelEvents(provider, logger);
   answerUnavailableWith503(provider);
+  settleAdapterRequests(provider, deps.adapter);
   cacheKeySetAnswers(provider, config.jwksMaxAgeSeconds);
 
   const secure = config.issuer.startsWith('https:');

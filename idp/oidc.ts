@@ -145,6 +145,8 @@ export interface Provider {
   /** The path of a named route (`token`, `revocation`, …), `mountPath` first; throws for a route not enabled. */
   pathFor(name: string, options?: { mountPath?: string }): string;
   on(event: string, listener: (...args: any[]) => void): Provider;
+  /** Emits one of oidc-provider's events (`grant.error`, …) to its listeners. */
+  emit(event: string, ...args: unknown[]): boolean;
   use(middleware: (ctx: OidcContext, next: () => Promise<void>) => Promise<void>): Provider;
 }
 

@@ -15,7 +15,7 @@ export { createSftpDecisionThrottle, type SftpDecisionThrottleSettings } from '.
 export { createChangeRequestStore } from './change-request-store.js';
 export { resealAuthenticatorSecrets, type SealingKeys } from './authenticator-store.js';
 export { resealSecrets, type ResealCounts } from './reseal.js';
-export { createOidcAdapter, clientMetadata, type OidcAdapter, type OidcAdapterOptions } from './oidc-adapter.js';
+export { createOidcAdapter, clientMetadata, type OidcAdapter, type OidcAdapterClass, type OidcAdapterOptions } from './oidc-adapter.js';
 export type { OidcPayload } from './oidc-models.js';
 export { revokeGrant, revokeAccountGrants, revokeAccountGrantsOn, REVOKED_GRANT_RETENTION_SECONDS } from './oidc-grant-revocation.js';
 export { sweepExpired, EXPIRED_OTP_RETENTION_SECONDS, FINISHED_MAIL_RETENTION_SECONDS, RATE_LIMIT_RETENTION_SECONDS, type SweepCounts } from './sweep.js';

@@ -15,11 +15,14 @@
  *   Session of a code or token that expires with it (`expiresWithSession`), which oidc-provider's
  *   `checkSessionBinding` loads by uid right after the code or token; a Session saved or deleted in the request
  *   drops what was read.
- * - A refresh token's `consume` at the token endpoint is carried out by the statement that saves its rotated
- *   successor: the old token is marked consumed and the new one inserted only if this request consumed it, so of
- *   two requests racing with one token exactly one gets a new token, and the loser's error is the same
- *   `InvalidGrant` (`already_consumed`), with the grant revoked. A request that fails before saving the
- *   successor consumes nothing and issues nothing.
+ * - A refresh token's or an authorization code's `consume` at the token endpoint is carried out by the
+ *   statement that saves the first token the request issues (the rotated refresh token; for a code, its access
+ *   token): the code or old token is marked consumed and the new one inserted only if this request consumed it,
+ *   so of two requests racing with one code or token exactly one gets tokens, and the loser's error is the same
+ *   `InvalidGrant` (`already_consumed`), with the grant revoked. When the request saves nothing (a JWT access
+ *   token, RFC 9068, and no refresh token), the consume is carried out on its own before the answer leaves
+ *   ({@link OidcAdapterClass.settleRequest}, installed by idp/). A request that fails before saving consumes
+ *   nothing and issues nothing.
  * - A resumed authorization request (`/auth/:uid`), or one at `/auth` in an existing session (SSO), whose Session
  *   will be saved when it ends holds back its writes
  *   — the interaction's deletion, the Grant, the authorization code, the acting organization — and carries them out
@@ -69,8 +72,8 @@ interface RequestState {
   grants: Map<string, OidcPayload | null>;
   /** Sessions read with a session-bound code or token, by session uid: the row, or null when it was not found. */
   sessions: Map<string, FoundModel | null>;
-  /** A refresh token's consume, carried out when its rotated successor is saved. */
-  pendingConsume?: { ids: string[] };
+  /** A refresh token's or code's consume, carried out by the request's first save (or by `settleRequest`). */
+  pendingConsume?: { kind: string; ids: string[] };
   /** Writes of a resumed authorization request, carried out with its Session's save (see the module comment). */
   pending?: PendingWrites;
 }
@@ -122,6 +125,19 @@ export interface OidcAdapter {
   destroy(id: string): Promise<void>;
   revokeByGrantId(grantId: string): Promise<void>;
   consume(id: string): Promise<void>;
+}
+
+/** The adapter class {@link createOidcAdapter} returns: oidc-provider's `adapter` option, and one hook for idp/. */
+export interface OidcAdapterClass {
+  new (model: string): OidcAdapter;
+  /**
+   * Carries out what request `ctx` (oidc-provider's Koa context) still holds back once its answer is ready: the
+   * consume of a code or refresh token that no save carried out (see the module comment). With `succeeded` false
+   * (the request is answered with an error) it is dropped instead: nothing was issued, so nothing is consumed.
+   * @throws oidc-provider's `errors.InvalidGrant` (`already_consumed`) when another request consumed it first;
+   *   its grant is revoked. Database errors as any query's.
+   */
+  settleRequest(ctx: object, succeeded: boolean): Promise<void>;
 }
 
 /**
@@ -185,7 +201,7 @@ const LABELS: Record<string, string> = { AuthorizationCode: 'authorization code'
  * @throws (from `consume`) oidc-provider's `errors.InvalidGrant` when the model was already consumed or is gone.
  * @throws (from Client `upsert`/`destroy`) Error: clients are managed through the client store.
  */
-export function createOidcAdapter(database: Database, options: OidcAdapterOptions): new (model: string) => OidcAdapter {
+export function createOidcAdapter(database: Database, options: OidcAdapterOptions): OidcAdapterClass {
   const { db } = database;
   const clock = options.clock ?? systemClock;
   const findClient = createClientLookup(database, options.encryptionKey, { ttlSeconds: options.clientCacheSeconds ?? CLIENT_CACHE_SECONDS });
@@ -324,6 +340,22 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     throw Object.assign(new (oidcProvider().errors.InvalidGrant)(`${LABELS[model] ?? model} already used`), { reason: 'already_consumed' });
   }
 
+  /** Consumes a `kind` row stored under one of `ids` with one conditional UPDATE; refuses a reuse. */
+  async function consumeNow(kind: string, ids: string[]): Promise<void> {
+    const now = clock.now();
+    const result = await consumeModel(db, kind, ids, now);
+    if (!result.consumed) await refuseReuse(kind, result.grantId, now);
+  }
+
+  /** Carries out this request's held-back consume before a deletion or another consume (they must follow it). */
+  async function settleConsume(): Promise<void> {
+    const state = requestState(false);
+    const pending = state?.pendingConsume;
+    if (!state || !pending) return;
+    state.pendingConsume = undefined;
+    await consumeNow(pending.kind, pending.ids);
+  }
+
   return class PostgresOidcAdapter implements OidcAdapter {
     readonly model: string;
 
@@ -344,12 +376,21 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
         return;
       }
       await flush();
-      const state = this.model === 'RefreshToken' ? requestState(false) : undefined;
+      const state = requestState(false);
       const pending = state?.pendingConsume;
       if (!pending) return upsertModel(db, this.model, stored, expiresIn, now);
       state.pendingConsume = undefined;
-      const result = await consumeAndUpsertModel(db, 'RefreshToken', pending.ids, this.model, stored, expiresIn, now);
-      if (!result.consumed) await refuseReuse('RefreshToken', result.grantId, now);
+      const result = await consumeAndUpsertModel(db, pending.kind, pending.ids, this.model, stored, expiresIn, now);
+      if (!result.consumed) await refuseReuse(pending.kind, result.grantId, now);
+    }
+
+    static async settleRequest(ctx: object, succeeded: boolean): Promise<void> {
+      const state = requests.get(ctx);
+      const pending = state?.pendingConsume;
+      if (!state || !pending) return;
+      state.pendingConsume = undefined;
+      if (!succeeded) return;
+      await consumeNow(pending.kind, pending.ids);
     }
 
     async find(id: string) {
@@ -384,26 +425,27 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
         return;
       }
       await flush();
+      await settleConsume();
       await destroyModel(db, this.model, ids);
     }
 
     async revokeByGrantId(grantId: string) {
       forgetGrant(grantId);
       await flush();
+      await settleConsume();
       return destroyByGrantId(db, grantId);
     }
 
     async consume(id: string) {
       await flush();
+      await settleConsume();
       const ids = secrets.idsOf(this.model, id);
-      if (this.model === 'RefreshToken' && routeOf() === 'token') {
-        // Rotation: the successor's save consumes it (see the module comment).
-        requestState(true)!.pendingConsume = { ids };
+      if ((this.model === 'RefreshToken' || this.model === 'AuthorizationCode') && routeOf() === 'token') {
+        // The first token this request saves consumes it (see the module comment).
+        requestState(true)!.pendingConsume = { kind: this.model, ids };
         return;
       }
-      const now = clock.now();
-      const result = await consumeModel(db, this.model, ids, now);
-      if (!result.consumed) await refuseReuse(this.model, result.grantId, now);
+      await consumeNow(this.model, ids);
     }
   };
 }

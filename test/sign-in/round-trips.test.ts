@@ -14,7 +14,7 @@ const REDIRECT = 'http://localhost:7633/auth/callback';
  * statement added to a sign-in fails here. Issue 10 §2's target is 20: lower this as round trips are taken out.
  * Each `pg` query is one round trip (node-postgres sends Parse/Bind/Execute/Sync and waits), so the count is
  * exact; `ROUND_TRIPS_LOG=1` prints every statement by request, an `oidc_models` one with its model kind.
- * Measured (PostgreSQL 15, warm caches; the first sign-in's GET /auth also reads the client once), 21:
+ * Measured (PostgreSQL 15, warm caches; the first sign-in's GET /auth also reads the client once), 20:
  * - GET /auth 1 (the new interaction), sign-in page 1 (the interaction);
  * - POST password 6: the interaction; the attempt's two rate-limit counts (one statement); the account by login
  *   with its lockout reservation and its registered factors (passkeys, confirmed app); argon2; the first emailed
@@ -24,12 +24,12 @@ const REDIRECT = 'http://localhost:7633/auth/callback';
  * - POST code 5: the interaction; the rate-limit counts; the code check (lockout reservation, the code consumed,
  *   the counts reset and account.signed_in recorded, the account's view for the registration prompts and the
  *   organization step, all one statement); the refund; the finished interaction;
- * - resume 2 (the interaction with its account, one statement for everything it writes), POST /token 3 (the code
- *   with its grant, session and account; its consume; the access token).
- * (Before issue 10 §2's folds it was 30: POST password 9 and POST code 11.) The code page's two reads (the
- * interaction, then its code's delivery) are the next candidate for one statement, in the oidc adapter.
+ * - resume 2 (the interaction with its account, one statement for everything it writes), POST /token 2 (the code
+ *   with its grant, session and account; the code consumed and the access token saved in one statement).
+ * (Before issue 10 §2's folds it was 30: POST password 9, POST code 11, POST /token 3.) The code page's two reads
+ * (the interaction, then its code's delivery) are the next candidate for one statement, in the oidc adapter.
  */
-const MAX_ROUND_TRIPS = 21;
+const MAX_ROUND_TRIPS = 20;
 
 /** Statements of background work that may fall inside a sign-in: the readiness probe's schema check. */
 const BACKGROUND = /__drizzle_migrations/;
