@@ -45,8 +45,14 @@ const only = (opts.only ?? []) as RowId[];
 const rounds = opts.rounds ?? (opts.quick ? 1 : 5);
 const seconds = opts.seconds ?? (opts.quick ? 0.5 : 3);
 const passwordCount = opts.quick ? 4 : 32;
-/** Idle time before the idle RSS readings (after start-up, and after the run). */
-const settleMs = opts.quick ? 500 : 5000;
+/**
+ * Idle time before the RSS readings after start-up and after the run: a first reading after `earlyMs` (start-up
+ * garbage and V8's start-up young generation still there), the idle figure the targets use after `settleMs`,
+ * once V8's memory reducer has run (it shrinks the heap about 10–20 s after the last busy period), as a server
+ * idling between requests for longer than that holds.
+ */
+const earlyMs = opts.quick ? 500 : 5000;
+const settleMs = opts.quick ? 500 : 30_000;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const wants = (row: RowId) => only.length === 0 || only.includes(row);
 const notes: string[] = [];
@@ -129,12 +135,16 @@ try {
         )
       : Promise.resolve(undefined),
   ]);
-  await sleep(settleMs);
   const idleOf = (pid: number) => memoryOf(pid)?.rssMiB ?? null;
-  for (const idp of idps) memory[idp.kind] = { startSeconds: idp.startSeconds, startPeakMiB: idp.startPeakMiB, startHwmMiB: idp.startHwmMiB, idleMiB: idleOf(idp.child.pid), signInLoadPeakMiB: null, idleAfterMiB: null };
+  await sleep(earlyMs);
+  const early = new Map<number, number | null>([...idps.map((idp) => idp.child.pid), ...(baselineChild ? [baselineChild.child.pid] : [])].map((pid) => [pid, idleOf(pid)]));
+  await sleep(settleMs - earlyMs);
+  for (const idp of idps) {
+    memory[idp.kind] = { startSeconds: idp.startSeconds, startPeakMiB: idp.startPeakMiB, startHwmMiB: idp.startHwmMiB, earlyIdleMiB: early.get(idp.child.pid) ?? null, idleMiB: idleOf(idp.child.pid), signInLoadPeakMiB: null, idleAfterMiB: null };
+  }
   if (baselineChild) {
     const { child } = baselineChild;
-    memory.bare = { startSeconds: child.startSeconds, startPeakMiB: child.startPeakMiB, startHwmMiB: memoryOf(child.pid)?.hwmMiB ?? null, idleMiB: idleOf(child.pid), signInLoadPeakMiB: null, idleAfterMiB: null };
+    memory.bare = { startSeconds: child.startSeconds, startPeakMiB: child.startPeakMiB, startHwmMiB: memoryOf(child.pid)?.hwmMiB ?? null, earlyIdleMiB: early.get(child.pid) ?? null, idleMiB: idleOf(child.pid), signInLoadPeakMiB: null, idleAfterMiB: null };
   }
   pgliteServer = idps.find((i) => i.kind === 'pglite')?.databaseVersion ?? pgliteServer;
 
