@@ -15,14 +15,15 @@
  *   Session of a code or token that expires with it (`expiresWithSession`), which oidc-provider's
  *   `checkSessionBinding` loads by uid right after the code or token; a Session saved or deleted in the request
  *   drops what was read.
- * - A refresh token's or an authorization code's `consume` at the token endpoint is carried out by the
- *   statement that saves the first token the request issues (the rotated refresh token; for a code, its access
- *   token): the code or old token is marked consumed and the new one inserted only if this request consumed it,
- *   so of two requests racing with one code or token exactly one gets tokens, and the loser's error is the same
- *   `InvalidGrant` (`already_consumed`), with the grant revoked. When the request saves nothing (a JWT access
- *   token, RFC 9068, and no refresh token), the consume is carried out on its own before the answer leaves
- *   ({@link OidcAdapterClass.settleRequest}, installed by idp/). A request that fails before saving consumes
- *   nothing and issues nothing.
+ * - A refresh token's or an authorization code's `consume` at the token endpoint is held back with the tokens
+ *   the request saves after it (the rotated refresh token, the access token, a refresh token), and all are carried
+ *   out in one statement once the answer is ready, before it leaves ({@link OidcAdapterClass.settleRequest}, a
+ *   middleware of idp/): the code or old token is marked consumed and the new tokens inserted only if this
+ *   statement consumed it, so of two requests racing with one code or token exactly one gets tokens, and the
+ *   loser's answer becomes `InvalidGrant` (`already_consumed`), with the grant revoked. A request answered with an
+ *   error consumes nothing and saves nothing (nothing was issued). With nothing to save (a JWT access token,
+ *   RFC 9068, and no refresh token) the consume goes alone. A request not announced by `beginRequest` (an adapter
+ *   used without that middleware) consumes and saves at once, one statement each.
  * - A resumed authorization request (`/auth/:uid`), or one at `/auth` in an existing session (SSO), whose Session
  *   will be saved when it ends holds back its writes
  *   — the interaction's deletion, the Grant, the authorization code, the acting organization — and carries them out
@@ -49,7 +50,7 @@ import { isHttpsUri } from './client-uris.js';
 import type { Database } from './database.js';
 import { REVOKED_GRANT_RETENTION_SECONDS, revokeGrantOn } from './oidc-grant-revocation.js';
 import { createModelSecrets } from './oidc-model-secrets.js';
-import { consumeAndUpsertModel, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, saveModels, upsertModel, type FoundModel, type ModelToSave, type OidcPayload } from './oidc-models.js';
+import { consumeAndSaveModels, consumeModel, destroyByGrantId, destroyModel, findModel, findModelById, rekeyModel, saveModels, upsertModel, type FoundModel, type ModelToSave, type OidcPayload } from './oidc-models.js';
 import { oidcModels } from './schema.js';
 
 /** What the adapter uses of oidc-provider (it ships no type declarations). */
@@ -72,8 +73,14 @@ interface RequestState {
   grants: Map<string, OidcPayload | null>;
   /** Sessions read with a session-bound code or token, by session uid: the row, or null when it was not found. */
   sessions: Map<string, FoundModel | null>;
-  /** A refresh token's or code's consume, carried out by the request's first save (or by `settleRequest`). */
-  pendingConsume?: { kind: string; ids: string[] };
+  /**
+   * A refresh token's or code's consume at the token endpoint, with the tokens the request saves after it (held
+   * back): carried out in one statement by `settleRequest` when the answer is ready, or before a deletion or
+   * another consume in the request.
+   */
+  pendingConsume?: { kind: string; ids: string[]; saves: ModelToSave[] };
+  /** The request will be settled (`beginRequest` was called for it): only then are consume and saves held back. */
+  settles?: boolean;
   /** Writes of a resumed authorization request, carried out with its Session's save (see the module comment). */
   pending?: PendingWrites;
 }
@@ -138,6 +145,11 @@ export interface OidcAdapterClass {
    *   its grant is revoked. Database errors as any query's.
    */
   settleRequest(ctx: object, succeeded: boolean): Promise<void>;
+  /**
+   * Announces that request `ctx` will be settled with {@link settleRequest} once its answer is ready: only such a
+   * request has its token-endpoint writes held back; without it each consume and save is carried out at once.
+   */
+  beginRequest(ctx: object): void;
 }
 
 /**
@@ -347,13 +359,19 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
     if (!result.consumed) await refuseReuse(kind, result.grantId, now);
   }
 
-  /** Carries out this request's held-back consume before a deletion or another consume (they must follow it). */
-  async function settleConsume(): Promise<void> {
-    const state = requestState(false);
+  /**
+   * Carries out a request's held-back consume with the saves held back after it, in one statement (the consume
+   * alone when there are none); refuses a reuse. Before a deletion or another consume in the request (they must
+   * follow it), and by `settleRequest` once the answer is ready.
+   */
+  async function settleConsume(state = requestState(false)): Promise<void> {
     const pending = state?.pendingConsume;
     if (!state || !pending) return;
     state.pendingConsume = undefined;
-    await consumeNow(pending.kind, pending.ids);
+    if (pending.saves.length === 0) return consumeNow(pending.kind, pending.ids);
+    const now = clock.now();
+    const result = await consumeAndSaveModels(db, pending.kind, pending.ids, pending.saves, now);
+    if (!result.consumed) await refuseReuse(pending.kind, result.grantId, now);
   }
 
   return class PostgresOidcAdapter implements OidcAdapter {
@@ -376,21 +394,26 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
         return;
       }
       await flush();
-      const state = requestState(false);
-      const pending = state?.pendingConsume;
+      const pending = requestState(false)?.pendingConsume;
       if (!pending) return upsertModel(db, this.model, stored, expiresIn, now);
-      state.pendingConsume = undefined;
-      const result = await consumeAndUpsertModel(db, pending.kind, pending.ids, this.model, stored, expiresIn, now);
-      if (!result.consumed) await refuseReuse(pending.kind, result.grantId, now);
+      // Held back: saved with the consume when the answer is ready (see the module comment).
+      pending.saves = [...pending.saves.filter((m) => m.kind !== this.model || m.model.id !== stored.id), save];
+    }
+
+    static beginRequest(ctx: object): void {
+      const state = requests.get(ctx);
+      if (state) state.settles = true;
+      else requests.set(ctx, { grants: new Map(), sessions: new Map(), settles: true });
     }
 
     static async settleRequest(ctx: object, succeeded: boolean): Promise<void> {
       const state = requests.get(ctx);
-      const pending = state?.pendingConsume;
-      if (!state || !pending) return;
-      state.pendingConsume = undefined;
-      if (!succeeded) return;
-      await consumeNow(pending.kind, pending.ids);
+      if (!state?.pendingConsume) return;
+      if (!succeeded) {
+        state.pendingConsume = undefined;
+        return;
+      }
+      await settleConsume(state);
     }
 
     async find(id: string) {
@@ -440,9 +463,10 @@ export function createOidcAdapter(database: Database, options: OidcAdapterOption
       await flush();
       await settleConsume();
       const ids = secrets.idsOf(this.model, id);
-      if ((this.model === 'RefreshToken' || this.model === 'AuthorizationCode') && routeOf() === 'token') {
-        // The first token this request saves consumes it (see the module comment).
-        requestState(true)!.pendingConsume = { kind: this.model, ids };
+      const state = requestState(false);
+      if (state?.settles && (this.model === 'RefreshToken' || this.model === 'AuthorizationCode') && routeOf() === 'token') {
+        // Carried out with the tokens this request saves, when its answer is ready (see the module comment).
+        state.pendingConsume = { kind: this.model, ids, saves: [] };
         return;
       }
       await consumeNow(this.model, ids);

@@ -108,15 +108,15 @@ function prepareById(db: Db, one: boolean, suffix: string) {
     payload: sql`${oidcModels.payload} || jsonb_build_object('consumed', ${placeholder('nowEpoch')}::bigint)`,
   };
   const consumed = db.$with('consumed').as(db.update(oidcModels).set(consumedNow).where(unconsumed).returning({ id: oidcModels.id }));
-  const newRow = sql`select ${placeholder('newKind')}::text, ${placeholder('newId')}::text, ${placeholder('payload')}::jsonb, ${placeholder('grantId')}::text,
-    ${placeholder('userCode')}::text, ${placeholder('uid')}::text, ${placeholder('accountId')}::text, ${placeholder('expiresAt')}::timestamptz,
-    ${placeholder('consumedAt')}::timestamptz from consumed`;
   // A batch (see saveModels): rows as one jsonb array, saved only when `guarded` is false or the row deleted first existed.
+  const recordset = sql`jsonb_to_recordset(${placeholder('rows')}::jsonb) as r(kind text, id text, payload jsonb, grant_id text, user_code text, uid text, account_id text,
+      expires_at timestamptz, consumed_at timestamptz)`;
   const gone = db.$with('gone').as(db.delete(oidcModels).where(byId).returning({ id: oidcModels.id }));
   const batchRows = sql`select r.kind, r.id, r.payload, r.grant_id, r.user_code, r.uid, r.account_id, r.expires_at, r.consumed_at
-    from jsonb_to_recordset(${placeholder('rows')}::jsonb) as r(kind text, id text, payload jsonb, grant_id text, user_code text, uid text, account_id text,
-      expires_at timestamptz, consumed_at timestamptz)
-    where not ${placeholder('guarded')}::boolean or exists (select 1 from gone)`;
+    from ${recordset} where not ${placeholder('guarded')}::boolean or exists (select 1 from gone)`;
+  // A batch saved only when this statement consumed the row (see consumeAndSaveModels).
+  const consumedRows = sql`select r.kind, r.id, r.payload, r.grant_id, r.user_code, r.uid, r.account_id, r.expires_at, r.consumed_at
+    from ${recordset} where exists (select 1 from consumed)`;
   return {
     saveBatch: db.with(gone).insert(oidcModels).select(batchRows).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare(`oidc_models_save_batch${suffix}`),
     find: db
@@ -130,7 +130,7 @@ function prepareById(db: Db, one: boolean, suffix: string) {
       .limit(1)
       .prepare(`oidc_models_find${suffix}`),
     consume: db.update(oidcModels).set(consumedNow).where(unconsumed).returning({ id: oidcModels.id }).prepare(`oidc_models_consume${suffix}`),
-    consumeAndInsert: db.with(consumed).insert(oidcModels).select(newRow).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare(`oidc_models_consume_insert${suffix}`),
+    consumeAndSave: db.with(consumed).insert(oidcModels).select(consumedRows).onConflictDoUpdate(onSave).returning({ id: oidcModels.id }).prepare(`oidc_models_consume_save${suffix}`),
   };
 }
 
@@ -196,27 +196,47 @@ export async function saveModels(db: Db, models: ModelToSave[], destroy?: { kind
     if (destroy) await destroyModel(db, destroy.kind, destroy.ids);
     return { saved: true };
   }
-  const rows = models.map(({ kind, model, expiresInSeconds, now }) => {
-    const row = rowOf(kind, model, expiresInSeconds, now);
-    return {
-      kind: row.kind, id: row.id, payload: row.payload, grant_id: row.grantId, user_code: row.userCode, uid: row.uid, account_id: row.accountId,
-      expires_at: row.expiresAt?.toISOString() ?? null, consumed_at: row.consumedAt?.toISOString() ?? null,
-    };
-  });
   // Without `destroy`, the statement deletes nothing: no row has the empty kind.
   const { saveBatch, params } = byIdStatements(db, destroy?.ids ?? ['']);
-  const saved = await saveBatch.execute({ kind: destroy?.kind ?? '', ...params, rows: JSON.stringify(rows), guarded: destroy !== undefined });
+  const saved = await saveBatch.execute({ kind: destroy?.kind ?? '', ...params, rows: rowsJson(models), guarded: destroy !== undefined });
   return { saved: destroy === undefined || saved.length > 0 };
 }
 
+/** `models` as the jsonb array the batch statements read (`jsonb_to_recordset`). */
+function rowsJson(models: ModelToSave[]): string {
+  return JSON.stringify(
+    models.map(({ kind, model, expiresInSeconds, now }) => {
+      const row = rowOf(kind, model, expiresInSeconds, now);
+      return {
+        kind: row.kind, id: row.id, payload: row.payload, grant_id: row.grantId, user_code: row.userCode, uid: row.uid, account_id: row.accountId,
+        expires_at: row.expiresAt?.toISOString() ?? null, consumed_at: row.consumedAt?.toISOString() ?? null,
+      };
+    }),
+  );
+}
+
 /**
- * Marks the model of `consumedKind` stored under one of `consumedIds` consumed and saves `model` (as
- * {@link upsertModel}), in one statement: the save happens only when this call consumed the row (`… WHERE
- * consumed_at IS NULL`), so of N concurrent callers exactly one saves. For a rotated refresh token: the old one is
- * used up exactly when its successor exists.
+ * Marks the model of `consumedKind` stored under one of `consumedIds` consumed and saves `models` (as
+ * {@link upsertModel} each; at least one, no two with the same kind and id), in one statement: they are saved
+ * only when this call consumed the row (`… WHERE consumed_at IS NULL`), so of N concurrent callers exactly one
+ * saves. For a token request: the code or rotated refresh token is used up exactly when the tokens it gave exist.
  * @returns `{ consumed: true }` for the caller that consumed and saved; otherwise as {@link consumeModel}, nothing saved.
  */
-export async function consumeAndUpsertModel(
+export async function consumeAndSaveModels(
+  db: Db,
+  consumedKind: string,
+  consumedIds: string[],
+  models: ModelToSave[],
+  now: Date,
+): Promise<{ consumed: true } | { consumed: false; grantId: string | null }> {
+  const { consumeAndSave, params } = byIdStatements(db, consumedIds);
+  const saved = await consumeAndSave.execute({ kind: consumedKind, ...params, now: now.toISOString(), nowEpoch: epochSeconds(now), rows: rowsJson(models) });
+  if (saved.length >= 1) return { consumed: true };
+  return { consumed: false, grantId: await grantIdOf(db, consumedKind, consumedIds) };
+}
+
+/** {@link consumeAndSaveModels} with one model: `model` saved (expiring `expiresInSeconds` from `now`) only by the caller that consumed. */
+export function consumeAndUpsertModel(
   db: Db,
   consumedKind: string,
   consumedIds: string[],
@@ -225,15 +245,7 @@ export async function consumeAndUpsertModel(
   expiresInSeconds: number | undefined,
   now: Date,
 ): Promise<{ consumed: true } | { consumed: false; grantId: string | null }> {
-  const row = rowOf(kind, model, expiresInSeconds, now);
-  const { consumeAndInsert, params } = byIdStatements(db, consumedIds);
-  const saved = await consumeAndInsert.execute({
-    kind: consumedKind, ...params, now: now.toISOString(), nowEpoch: epochSeconds(now),
-    newKind: row.kind, newId: row.id, payload: JSON.stringify(row.payload), grantId: row.grantId, userCode: row.userCode, uid: row.uid, accountId: row.accountId,
-    expiresAt: row.expiresAt?.toISOString() ?? null, consumedAt: row.consumedAt?.toISOString() ?? null,
-  });
-  if (saved.length >= 1) return { consumed: true };
-  return { consumed: false, grantId: await grantIdOf(db, consumedKind, consumedIds) };
+  return consumeAndSaveModels(db, consumedKind, consumedIds, [{ kind, model, expiresInSeconds, now }], now);
 }
 
 /** Rows whose id is one of `ids` (a model's ids under the current and previous keys). */

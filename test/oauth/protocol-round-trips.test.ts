@@ -1,6 +1,8 @@
 /**
- * Database round trips of the hot protocol paths on the real stack (issue 10 §2): a refresh-token grant takes
- * at most 4, a userinfo call at most 2, JWKS and discovery none. Every statement is counted where the driver
+ * Database round trips of the hot protocol paths on the real stack (issue 10 §2's targets: at most 4 for a
+ * refresh-token grant, 2 for userinfo): measured, and held here, a refresh-token grant takes 2 (the refresh token
+ * with its grant, session and account; the old token consumed with the rotated one and the access token saved,
+ * one statement), a userinfo call 1 (the access token with its grant and account), JWKS and discovery none. Every statement is counted where the driver
  * sends it — `pg`'s `Client#query` (one Parse/Bind/Execute/Sync exchange each) on a PostgreSQL server, PGlite's
  * `query`/`exec` on the embedded database — when it is sent from inside an oidc-provider request (its
  * `Provider.ctx`), so background work (the readiness probe, the mail outbox poll) is left out and a regression
@@ -18,6 +20,12 @@ import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://localhost:7861/cb';
 
+/**
+ * Background statements that may fall inside a measured request: the readiness probe's schema check, the sweep,
+ * the mail outbox poll and the signing-key reload (the last two are set to hourly here).
+ */
+const BACKGROUND = /__drizzle_migrations|mail_outbox|signing_keys|delete from "(oidc_models|oidc_revoked_grants|email_otp_challenges|password_reset_tokens|rate_limiter_points|webauthn_challenges)"/i;
+
 /** Statements sent by oidc-provider requests while `run` ran, by their SQL text. */
 async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   const sent: string[] = [];
@@ -26,7 +34,11 @@ async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   const wrap = (proto: Record<string, unknown>, method: string) => {
     const original = proto[method] as (...args: unknown[]) => unknown;
     proto[method] = function (this: unknown, ...args: unknown[]) {
-      if ((Provider as { ctx?: unknown }).ctx !== undefined) sent.push(textOf(args[0]));
+      // Inside an oidc-provider request, or the token endpoint's held-back writes carried out by the middleware
+      // around it (idp/settle-adapter-requests.ts, outside oidc-provider's request context): everything but
+      // background statements.
+      const text = textOf(args[0]);
+      if ((Provider as { ctx?: unknown }).ctx !== undefined || !BACKGROUND.test(text)) sent.push(text);
       return original.apply(this, args);
     };
     restore.push(() => (proto[method] = original));
@@ -67,24 +79,24 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('database round trips of protocol requests', () => {
-  it('a refresh-token grant takes at most 4, and the rotated token still works', async () => {
+  it('a refresh-token grant takes at most 2, and the rotated token still works', async () => {
     let refreshed!: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     const sent = await statementsOf(async () => (refreshed = await client.refreshTokenGrant(rp, refreshToken)));
 
     expect(refreshed.refresh_token).toBeTruthy();
     expect(refreshed.claims()?.sub).toBe(sub);
-    expect(sent.length, sent.join('\n')).toBeLessThanOrEqual(4);
+    expect(sent.length, sent.join('\n')).toBeLessThanOrEqual(2);
     refreshToken = refreshed.refresh_token!;
     accessToken = refreshed.access_token;
   });
 
-  it('a userinfo call takes at most 2', async () => {
+  it('a userinfo call takes at most 1', async () => {
     let claims!: client.UserInfoResponse;
     const sent = await statementsOf(async () => (claims = await client.fetchUserInfo(rp, accessToken, sub)));
 
     expect(claims.sub).toBe(sub);
     expect(claims.email).toBe('round.trips@example.com');
-    expect(sent.length, sent.join('\n')).toBeLessThanOrEqual(2);
+    expect(sent.length, sent.join('\n')).toBeLessThanOrEqual(1);
   });
 
   it('JWKS and discovery take none', async () => {

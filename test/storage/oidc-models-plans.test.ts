@@ -16,7 +16,7 @@ describe('oidc_models statements', () => {
   }, 60_000);
   afterAll(() => database?.close(), 60_000);
 
-  it('keep their generic plan when used by one id: find, consume, consume-and-insert, save-batch', async () => {
+  it('keep their generic plan when used by one id: find, consume, consume-and-save, save-batch', async () => {
     const { db } = database;
     const now = new Date();
     const model = (id: string) => ({ id, payload: { kind: 'RefreshToken', accountId: 'account-1', grantId: 'grant-1' }, userCode: null });
@@ -37,7 +37,7 @@ describe('oidc_models statements', () => {
     const result = await db.execute(sql`select name, generic_plans from pg_prepared_statements where name like '%oidc_models_%'`);
     const { rows } = result as unknown as { rows: { name: string; generic_plans: string | number }[] };
     const plans = (suffix: string) => rows.filter((row) => row.name.endsWith(suffix)).reduce((sum, row) => sum + Number(row.generic_plans), 0);
-    for (const name of ['oidc_models_find', 'oidc_models_consume', 'oidc_models_consume_insert', 'oidc_models_save_batch', 'oidc_models_upsert']) {
+    for (const name of ['oidc_models_find', 'oidc_models_consume', 'oidc_models_consume_save', 'oidc_models_save_batch', 'oidc_models_upsert']) {
       expect(plans(name), name).toBeGreaterThan(0);
     }
   });
