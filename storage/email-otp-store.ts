@@ -64,6 +64,12 @@ export const otpDeliveredStep = {
   },
 };
 
+/** The account's unconsumed codes of one binding (sign-in interaction), newest first, at most 20: a CTE's body. */
+const candidatesOf = (accountId: string, bindingId: string) => sql`
+          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
+          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
+          order by created_at desc, id desc limit 20`;
+
 /** Creates the email OTP store over `db`; `outbox` writes each code's message in the code's transaction. */
 export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore {
   return {
@@ -137,11 +143,7 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       // One statement: the candidates the caller compares in constant time, and the newest of them with this hash
       // consumed when unexpired (the conditional UPDATE lets exactly one concurrent caller have it).
       const result = await db.execute(sql`
-        with candidates as (
-          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
-          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
-          order by created_at desc, id desc limit 20
-        ), consumed as (
+        with candidates as (${candidatesOf(accountId, bindingId)}), consumed as (
           update ${emailOtpChallenges} c set consumed_at = ${at}
           where c.id = (select id from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1)
             and c.consumed_at is null and c.expires_at > ${at}
@@ -162,11 +164,7 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       // `reserved`'s row, so a refused attempt checks nothing. The lockout row is changed once, by `reserved`.
       const signedIn = attempt.signedIn ? sql`, signed_in as (${auditInsertWhen(attempt.signedIn, sql`exists (select 1 from consumed)`)})` : sql``;
       const result = await db.execute(sql`
-        with candidates as (
-          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
-          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
-          order by created_at desc, id desc limit 20
-        ), hit as (
+        with candidates as (${candidatesOf(accountId, bindingId)}), hit as (
           select id from (select id, expires_at from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1) as newest
           where expires_at > ${at}
         ), reserved as (${settledAttempt(accountId, attempt.policy, now, sql`exists (select 1 from hit)`)}
