@@ -64,12 +64,6 @@ export const otpDeliveredStep = {
   },
 };
 
-/** The account's unconsumed codes of one binding (sign-in interaction), newest first, at most 20: a CTE's body. */
-const candidatesOf = (accountId: string, bindingId: string) => sql`
-          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
-          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
-          order by created_at desc, id desc limit 20`;
-
 /** Creates the email OTP store over `db`; `outbox` writes each code's message in the code's transaction. */
 export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore {
   return {
@@ -137,26 +131,6 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       return rows.map(toDelivery);
     },
 
-    async consumeMatching(accountId, bindingId, codeHash, now) {
-      if (!isUuid(accountId)) return { candidates: [], consumedId: null };
-      const at = sql`${now.toISOString()}::timestamptz`;
-      // One statement: the candidates the caller compares in constant time, and the newest of them with this hash
-      // consumed when unexpired (the conditional UPDATE lets exactly one concurrent caller have it).
-      const result = await db.execute(sql`
-        with candidates as (${candidatesOf(accountId, bindingId)}), consumed as (
-          update ${emailOtpChallenges} c set consumed_at = ${at}
-          where c.id = (select id from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1)
-            and c.consumed_at is null and c.expires_at > ${at}
-          returning c.id
-        )
-        select k.id, k.code_hash, k.expires_at, (select id from consumed) as consumed_id from candidates k order by k.created_at desc, k.id desc`);
-      const rows = (result as unknown as { rows: { id: string; code_hash: string; expires_at: string | Date; consumed_id: string | null }[] }).rows;
-      return {
-        candidates: rows.map((r) => ({ id: r.id, codeHash: r.code_hash, expiresAt: new Date(r.expires_at) })),
-        consumedId: rows[0]?.consumed_id ?? null,
-      };
-    },
-
     async checkCode(accountId, bindingId, codeHash, now, attempt) {
       if (!isUuid(accountId)) return { reserved: false, locked: false, candidates: [], consumedId: null, view: null };
       const at = sql`${now.toISOString()}::timestamptz`;
@@ -164,7 +138,11 @@ export function createEmailOtpStore(db: Db, outbox: OutboxWriter): EmailOtpStore
       // `reserved`'s row, so a refused attempt checks nothing. The lockout row is changed once, by `reserved`.
       const signedIn = attempt.signedIn ? sql`, signed_in as (${auditInsertWhen(attempt.signedIn, sql`exists (select 1 from consumed)`)})` : sql``;
       const result = await db.execute(sql`
-        with candidates as (${candidatesOf(accountId, bindingId)}), hit as (
+        with candidates as (
+          select id, code_hash, expires_at, created_at from ${emailOtpChallenges}
+          where account_id = ${accountId}::uuid and binding_id = ${bindingId} and consumed_at is null
+          order by created_at desc, id desc limit 20
+        ), hit as (
           select id from (select id, expires_at from candidates where code_hash = ${codeHash} order by created_at desc, id desc limit 1) as newest
           where expires_at > ${at}
         ), reserved as (${settledAttempt(accountId, attempt.policy, now, sql`exists (select 1 from hit)`)}

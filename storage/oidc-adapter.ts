@@ -139,8 +139,9 @@ export interface OidcAdapterClass {
   new (model: string): OidcAdapter;
   /**
    * Carries out what request `ctx` (oidc-provider's Koa context) still holds back once its answer is ready: the
-   * consume of a code or refresh token that no save carried out (see the module comment). With `succeeded` false
-   * (the request is answered with an error) it is dropped instead: nothing was issued, so nothing is consumed.
+   * consume of a code or refresh token with the tokens saved after it, in one statement (see the module comment).
+   * With `succeeded` false (the request is answered with an error) it is dropped instead: nothing was issued, so
+   * nothing is consumed or saved.
    * @throws oidc-provider's `errors.InvalidGrant` (`already_consumed`) when another request consumed it first;
    *   its grant is revoked. Database errors as any query's.
    */

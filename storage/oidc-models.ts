@@ -235,19 +235,6 @@ export async function consumeAndSaveModels(
   return { consumed: false, grantId: await grantIdOf(db, consumedKind, consumedIds) };
 }
 
-/** {@link consumeAndSaveModels} with one model: `model` saved (expiring `expiresInSeconds` from `now`) only by the caller that consumed. */
-export function consumeAndUpsertModel(
-  db: Db,
-  consumedKind: string,
-  consumedIds: string[],
-  kind: string,
-  model: StoredModel,
-  expiresInSeconds: number | undefined,
-  now: Date,
-): Promise<{ consumed: true } | { consumed: false; grantId: string | null }> {
-  return consumeAndSaveModels(db, consumedKind, consumedIds, [{ kind, model, expiresInSeconds, now }], now);
-}
-
 /** Rows whose id is one of `ids` (a model's ids under the current and previous keys). */
 export const idIn = (ids: string[]): SQL => inArray(oidcModels.id, ids);
 

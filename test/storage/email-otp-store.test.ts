@@ -55,29 +55,6 @@ describe('emailed one-time codes in PostgreSQL', () => {
     expect((await stores.emailOtps.findLatest(accountId, 'concurrent'))?.consumedAt).toEqual(addSeconds(now, 5));
   });
 
-  it('reads the candidates and consumes the matching code in one statement, for exactly one of 20 concurrent callers', async () => {
-    const now = new Date();
-    const issued = challenge(now, 'matching');
-    await issue(issued);
-    const results = await Promise.all(Array.from({ length: 20 }, () => stores.emailOtps.consumeMatching(accountId, 'matching', sha256Hex('123456'), addSeconds(now, 5))));
-    expect(results.filter((r) => r.consumedId === issued.id)).toHaveLength(1);
-    expect(results.every((r) => r.consumedId === null || r.consumedId === issued.id)).toBe(true);
-    expect((await stores.emailOtps.findLatest(accountId, 'matching'))?.consumedAt).toEqual(addSeconds(now, 5));
-  });
-
-  it('returns the candidates without consuming for a wrong or an expired code', async () => {
-    const now = new Date();
-    const issued = challenge(now, 'matching-refused');
-    await issue(issued);
-    const wrong = await stores.emailOtps.consumeMatching(accountId, 'matching-refused', sha256Hex('654321'), addSeconds(now, 5));
-    expect(wrong).toEqual({ candidates: [{ id: issued.id, codeHash: issued.codeHash, expiresAt: issued.expiresAt }], consumedId: null });
-    const expired = await stores.emailOtps.consumeMatching(accountId, 'matching-refused', issued.codeHash, addSeconds(now, 600));
-    expect(expired.consumedId).toBeNull();
-    expect(expired.candidates.map((c) => c.id)).toEqual([issued.id]);
-    expect((await stores.emailOtps.findLatest(accountId, 'matching-refused'))?.consumedAt).toBeNull();
-    expect(await stores.emailOtps.consumeMatching(accountId, 'other-binding', issued.codeHash, addSeconds(now, 5))).toEqual({ candidates: [], consumedId: null });
-  });
-
   it('does not consume an expired challenge', async () => {
     const now = new Date();
     const issued = challenge(now, 'expired');

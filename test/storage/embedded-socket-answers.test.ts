@@ -15,7 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedStateOf } from '../../storage/embedded-database.js';
 import { EMBEDDED_SOCKET_PORT, openDatabase, type Database } from '../../storage/index.js';
-import { consumeAndUpsertModel, findModelById, upsertModel } from '../../storage/oidc-models.js';
+import { consumeAndSaveModels, findModelById, upsertModel } from '../../storage/oidc-models.js';
 import type { StoredModel } from '../../storage/oidc-model-secrets.js';
 
 let database: Database;
@@ -95,7 +95,8 @@ describe('the embedded database socket', () => {
           return;
         }
         const next: StoredModel = { id: `rt-${randomUUID()}`, payload: { grantId: worker.grantId, kind: 'RefreshToken', rotations: ++worker.rotations }, userCode: null };
-        const result = await consumeAndUpsertModel(db, 'RefreshToken', [worker.id], 'RefreshToken', next, 3600, new Date());
+        const now = new Date();
+        const result = await consumeAndSaveModels(db, 'RefreshToken', [worker.id], [{ kind: 'RefreshToken', model: next, expiresInSeconds: 3600, now }], now);
         if (!result.consumed) {
           problems.push(`${worker.id}: its rotation consumed nothing`);
           return;

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../storage/index.js';
-import { consumeAndUpsertModel, consumeModel, findModelById, saveModels, upsertModel } from '../../storage/oidc-models.js';
+import { consumeAndSaveModels, consumeModel, findModelById, saveModels, upsertModel } from '../../storage/oidc-models.js';
 import { openTestDatabase } from '../support/database.js';
 
 describe('oidc_models statements', () => {
@@ -28,7 +28,7 @@ describe('oidc_models statements', () => {
     // Sequential calls on an idle pool run on one connection (pg-pool hands out the one released last).
     for (let i = 0; i < 10; i++) {
       expect(await findModelById(db, 'RefreshToken', [`token-${i}`], now, `token-${i}`, true)).toMatchObject({ id: `token-${i}` });
-      expect(await consumeAndUpsertModel(db, 'RefreshToken', [`token-${i}`], 'RefreshToken', model(`token-${i + 1}`), 60, now)).toEqual({ consumed: true });
+      expect(await consumeAndSaveModels(db, 'RefreshToken', [`token-${i}`], [{ kind: 'RefreshToken', model: model(`token-${i + 1}`), expiresInSeconds: 60, now }], now)).toEqual({ consumed: true });
       await upsertModel(db, 'AccessToken', model(`access-${i}`), 60, now);
       expect(await consumeModel(db, 'AccessToken', [`access-${i}`], now)).toEqual({ consumed: true });
       await upsertModel(db, 'Interaction', model(`interaction-${i}`), 60, now);

@@ -42,23 +42,17 @@ export interface EmailOtpStore {
   /** Atomically marks it consumed (`… WHERE consumed_at IS NULL AND expires_at > now`). True for exactly one caller. */
   consume(id: string, now: Date): Promise<boolean>;
   /**
-   * A sign-in's code check in one round trip: the binding's unconsumed challenges (newest first, at most 20) and, in
-   * the same statement, the newest of them whose hash is `codeHash` consumed when it has not expired at `now` (as
-   * {@link consume}: for exactly one of concurrent callers). The caller still compares the hashes in constant time
-   * and tells an expired code from a wrong one with `candidates`.
-   * @returns the candidates and the id of the challenge this call consumed, or null.
-   */
-  consumeMatching(accountId: string, bindingId: string, codeHash: string, now: Date): Promise<{ candidates: { id: string; codeHash: string; expiresAt: Date }[]; consumedId: string | null }>;
-  /**
    * A sign-in's whole code check in one round trip, lockout included (design/security.md §2): reserves the attempt
    * against the lockout as {@link LockoutStore.reserveAttempt} does (granted only while unlocked and under both
-   * budgets, on the newest version of the row) and, only when granted, does what {@link consumeMatching} does. A
-   * granted attempt with the right unexpired code (as the statement sees it) is no failure: the counts are reset as
-   * {@link LockoutStore.reset} does, and `signedIn` (a stamped event) is appended to the audit log when this call
-   * consumed the code; any other granted attempt stays counted (the caller then records the failure with `lockIfExhausted`).
+   * budgets, on the newest version of the row) and, only when granted, reads the binding's unconsumed codes
+   * (newest first, at most 20) and consumes the newest one with `codeHash` when it is unexpired (a conditional
+   * UPDATE: of concurrent callers exactly one has it). A granted attempt with the right unexpired code (as the
+   * statement sees it) is no failure: the counts are reset as {@link LockoutStore.reset} does, and `signedIn` (a
+   * stamped event) is appended to the audit log when this call consumed the code; any other granted attempt stays
+   * counted (the caller then records the failure with `lockIfExhausted`).
    * @returns `reserved` (false: nothing checked, nothing consumed; `locked` says whether the account is locked as
-   *   the statement saw it), the candidates and consumed id as {@link consumeMatching}, and the account's view as
-   *   the statement read it (null when the account is gone).
+   *   the statement saw it), the candidates (for the caller's constant-time comparison), the id of the code this
+   *   call consumed (or null), and the account's view as the statement read it (null when the account is gone).
    */
   checkCode(
     accountId: string, bindingId: string, codeHash: string, now: Date, attempt: { policy: LockoutPolicy; signedIn?: AuditEvent },
